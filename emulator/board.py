@@ -1,0 +1,201 @@
+"""The camera: power, boot (IPL and U-Boot log, autoboot), U-Boot's shell, or Linux.
+
+Runs the firmware in one thread, as the real CPU runs one program; `PowerOff` and `Reset`
+unwind it from anywhere.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from .events import PowerOff, Reset
+from .flash import Flash
+from .memory import Memory, Region, garbage_fill
+from .profile import Profile
+from .shell import Shell
+from .target import Target
+from .uart import Uart
+
+
+class Board:
+    def __init__(
+        self,
+        profile: Profile,
+        flash: Flash,
+        uart: Uart,
+        *,
+        at_prompt: bool = False,
+        boot_window: float | None = None,
+        paced: bool = False,
+        seed: int = 0,
+    ):
+        self.profile = profile
+        self.flash = flash
+        self.uart = uart
+        self.paced = paced
+        self.seed = seed
+        self.boot_window = (
+            boot_window if boot_window is not None else float(profile.autoboot.get("window_s", 1.0))
+        )
+        self._skip_boot = at_prompt
+        self.boots = 0
+        self.state = "off"  # off, booting, uboot, linux
+        self._stop = threading.Event()
+        self._cv = threading.Condition()
+        self._on = False
+        self.target = self._new_target()
+        self.thread = threading.Thread(target=self._run, name="firmware", daemon=True)
+
+    # -- control (any thread) ----------------------------------------------------------
+    def start(self) -> None:
+        self.power_on()
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.power_off()
+        self.thread.join(5)
+
+    def power_off(self) -> None:
+        with self._cv:
+            self._on = False
+            self.uart.power(False)
+            self._cv.notify_all()
+
+    def power_on(self) -> None:
+        with self._cv:
+            if self._on:
+                return
+            self._on = True
+            self.uart.power(True)
+            self._cv.notify_all()
+
+    def power_cycle(self) -> None:
+        self.power_off()
+        self.power_on()
+
+    # -- the firmware ------------------------------------------------------------------
+    def _new_target(self) -> Target:
+        p = self.profile
+        regions = [
+            Region("dram", p.dram_base, garbage_fill(p.dram_size, self.seed + self.boots), True)
+        ]
+        if p.flash.kind == "mapped":
+            regions.append(Region("flash", p.flash.base, self.flash.data, False))
+        self.flash.probed = False
+        return Target(
+            profile=p,
+            uart=self.uart,
+            memory=Memory(regions),
+            flash=self.flash,
+            env=dict(p.env),
+            paced=self.paced,
+        )
+
+    def _run(self) -> None:
+        power_seen = self.uart.generation
+        while not self._stop.is_set():
+            with self._cv:
+                while not self._on and not self._stop.is_set():
+                    self._cv.wait()
+                if self._stop.is_set():
+                    return
+                gen = self.uart.begin()
+            if gen != power_seen:  # power was lost since the last boot: DRAM is gone
+                power_seen = gen
+                self._skip_boot = False
+                self.boots += 1
+                self.target = self._new_target()
+            try:
+                if self._skip_boot:
+                    self._skip_boot = False
+                    self.state = "uboot"
+                    Shell(self.target).loop(show_first_prompt=False)
+                else:
+                    self._boot()
+            except PowerOff:
+                self.state = "off"
+            except Reset:
+                self.boots += 1
+                self.target = self._new_target()
+                self.uart.reset()
+
+    def _boot(self) -> None:
+        self.state = "booting"
+        t_on = time.monotonic()
+        uart = self.uart
+        uart.puts(self.profile.boot_log)
+        ab = self.profile.autoboot
+        if ab["kind"] == "keyed":
+            key = ord(ab.get("key", "\r"))
+            stop = False
+            while True:
+                c = uart.getc(timeout=max(0.0, t_on + self.boot_window - time.monotonic()))
+                if c is None:
+                    break
+                if c == key:
+                    stop = True
+                    break
+        else:
+            n = int(ab.get("bootdelay", 2))
+            uart.puts(b"Hit any key to stop autoboot: %2d " % n)
+            stop = False
+            while n > 0 and not stop:
+                n -= 1
+                t0 = time.monotonic()
+                while (left := 1.0 - (time.monotonic() - t0)) > 0:
+                    if uart.getc(timeout=left) is not None:
+                        stop, n = True, 0
+                        break
+                uart.puts(b"\b\b\b%2d " % n)
+            uart.puts(b"\n")
+        if stop:
+            self.state = "uboot"
+            Shell(self.target).loop()
+        else:
+            self._linux()
+
+    def _linux(self) -> None:
+        self.state = "linux"
+        p = self.profile
+        parts = ""
+        if p.partitions:
+            parts = f'Creating {len(p.partitions)} MTD partitions on "{p.mtd_device}":\n'
+            parts += "".join(f'0x{x.start:012x}-0x{x.end:012x} : "{x.name}"\n' for x in p.partitions)
+        self.uart.puts(p.linux_log.replace(b"{PARTITIONS}", parts.encode()))
+        sh = LinuxShell(self.target)
+        sh.loop()
+
+
+class LinuxShell:
+    """Enough of a BusyBox shell to be recognised, and `reboot` to power-cycle."""
+
+    def __init__(self, target: Target):
+        self.t = target
+
+    def loop(self) -> None:
+        uart = self.t.uart
+        prompt = self.t.profile.linux_prompt
+        while True:
+            buf = bytearray()
+            while True:
+                c = uart.getc()
+                assert c is not None
+                if c in (0x0D, 0x0A):
+                    uart.puts(b"\n")
+                    break
+                if c == 0x03:
+                    buf.clear()
+                    uart.puts(b"^C\n")
+                    break
+                buf.append(c)
+                uart.puts(bytes((c,)))
+            cmd = buf.decode("latin-1").strip()
+            if cmd == "reboot":
+                uart.puts(b"Restarting system.\n")
+                uart.flush()
+                raise Reset("reboot")
+            if cmd:
+                uart.puts(f"-sh: {cmd.split()[0]}: not found\n".encode("latin-1"))
+            uart.puts(prompt.encode("latin-1"))

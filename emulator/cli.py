@@ -1,0 +1,103 @@
+"""`uboot-emu`: serve an emulated U-Boot console until SIGTERM/SIGINT (SIGUSR1 power-cycles)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from . import profile as profiles
+from .faults import FaultSpecError, parse_spec
+from .flash import ImageError
+from .server import Emulator, read_image
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        sys.stderr.write(f"uboot-emu: error: {message}\n")
+        sys.exit(2)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    try:
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT") from None
+
+
+def _partitions(text: str):
+    try:
+        return profiles.parse_partition_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="uboot-emu", description=__doc__)
+    p.add_argument("--image", required=True, help="flash image to serve")
+    p.add_argument("--profile", default="mstar", help=f"board profile ({', '.join(profiles.available())}, or a JSON path)")
+    p.add_argument("--baud", type=int, default=115200, help="line rate (8N1: baud/10 characters/s); 0 = unpaced")
+    p.add_argument("--link", help="make this path a symlink to the pty")
+    p.add_argument("--listen", type=_host_port, metavar="HOST:PORT", help="serve over TCP instead of a pty")
+    p.add_argument("--at-prompt", action="store_true", help="start stopped at the U-Boot prompt")
+    p.add_argument("--boot-window", type=float, help="seconds after power-on in which Enter stops a keyed autoboot")
+    p.add_argument("--faults", default="", help="fault spec, e.g. 'flip=1e-4,drop@5000,disconnect@90000:1'")
+    p.add_argument("--seed", type=int, default=0, help="seed for faults and DRAM contents")
+    p.add_argument("--writable", action="store_true", help="let sf erase/write/update change the image (in memory)")
+    p.add_argument("--partitions", type=_partitions, help="kernel partition table, NAME=START-END,...")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.baud < 0:
+        return _fail("--baud must be >= 0")
+    try:
+        parse_spec(args.faults)
+        image = read_image(args.image)
+        emu = Emulator(
+            image,
+            args.profile,
+            baud=args.baud,
+            at_prompt=args.at_prompt,
+            faults=args.faults,
+            seed=args.seed,
+            link=args.link,
+            listen=args.listen,
+            boot_window=args.boot_window,
+            writable=args.writable,
+            partitions=args.partitions,
+            on_new_path=_announce,
+        )
+    except (ImageError, FaultSpecError, profiles.ProfileError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot open the port: {exc}")
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
+    if args.listen:
+        _announce(emu.port)
+    emu.start()
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        emu.stop()
+    return 0
+
+
+def _announce(path: str) -> None:
+    print(path, flush=True)
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"uboot-emu: error: {message}\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+"""Things that unwind the firmware: the power going away and the CPU resetting."""
+
+
+class PowerOff(Exception):
+    """Power was cut: whatever the firmware was doing stops here."""
+
+
+class Reset(Exception):
+    """The CPU resets (the `reset` command, a data abort, a fault): the board boots again."""

@@ -1,0 +1,105 @@
+"""An emulated camera, assembled: profile + flash + board + UART + line + endpoint.
+
+    with Emulator(image, profile="mstar", at_prompt=True) as emu:
+        serial.serial_for_url(emu.port) ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from . import profile as profiles
+from .board import Board
+from .endpoint import PtyEndpoint, TcpEndpoint
+from .faults import parse_spec
+from .flash import Flash, ImageError
+from .line import Line
+from .profile import Partition, Profile
+from .uart import Uart
+
+__all__ = ["Emulator", "ImageError"]
+
+
+def read_image(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ImageError(f"cannot read image {path}: {exc.strerror}") from None
+
+
+class Emulator:
+    def __init__(
+        self,
+        image: bytes | str | Path,
+        profile: str | Profile = "mstar",
+        *,
+        baud: int = 0,
+        at_prompt: bool = False,
+        faults: str = "",
+        seed: int = 0,
+        link: str | None = None,
+        listen: tuple[str, int] | None = None,
+        boot_window: float | None = None,
+        writable: bool = False,
+        partitions: tuple[Partition, ...] | None = None,
+        on_new_path: Callable[[str], None] | None = None,
+    ):
+        self.profile = profile if isinstance(profile, Profile) else profiles.load(profile)
+        if partitions is not None:
+            self.profile = self.profile.with_partitions(partitions)
+        data = image if isinstance(image, (bytes, bytearray)) else read_image(image)
+        self.flash = Flash(self.profile.flash, bytes(data), writable=writable)
+        fault_list = parse_spec(faults)
+        if listen is not None:
+            self.endpoint: PtyEndpoint | TcpEndpoint = TcpEndpoint(*listen)
+        else:
+            self.endpoint = PtyEndpoint(link=link, on_new_path=on_new_path)
+        self.line = Line(self.endpoint, baud, fault_list, seed)
+        self.uart = Uart(self.line)
+        self.board = Board(
+            self.profile,
+            self.flash,
+            self.uart,
+            at_prompt=at_prompt,
+            boot_window=boot_window,
+            paced=baud > 0,
+            seed=seed,
+        )
+        self._started = False
+
+    @property
+    def port(self) -> str:
+        """What a client opens: a pty path (or the link), or a socket:// URL."""
+        return self.endpoint.url
+
+    def start(self) -> Emulator:
+        self.endpoint.start(self.uart.feed)
+        self.board.start()
+        self._started = True
+        return self
+
+    def stop(self) -> None:
+        if self._started:
+            self.board.stop()
+            self.endpoint.close()
+            self._started = False
+
+    def power_cycle(self) -> None:
+        self.board.power_cycle()
+
+    def power_off(self) -> None:
+        self.board.power_off()
+
+    def power_on(self) -> None:
+        self.board.power_on()
+
+    @property
+    def state(self) -> str:
+        return self.board.state
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
