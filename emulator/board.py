@@ -48,8 +48,9 @@ class Board:
         self.thread = threading.Thread(target=self._run, name="firmware", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------
-    def start(self) -> None:
-        self.power_on()
+    def start(self, powered: bool = True) -> None:
+        if powered:
+            self.power_on()
         self.thread.start()
 
     def stop(self) -> None:
@@ -94,7 +95,7 @@ class Board:
         )
 
     def _run(self) -> None:
-        power_seen = self.uart.generation
+        power_seen = self.uart.generation if self._on else -1
         while not self._stop.is_set():
             with self._cv:
                 while not self._on and not self._stop.is_set():
@@ -162,7 +163,9 @@ class Board:
         parts = ""
         if p.partitions:
             parts = f'Creating {len(p.partitions)} MTD partitions on "{p.mtd_device}":\n'
-            parts += "".join(f'0x{x.start:012x}-0x{x.end:012x} : "{x.name}"\n' for x in p.partitions)
+            parts += "".join(
+                f'0x{x.start:012x}-0x{x.end:012x} : "{x.name}"\n' for x in p.partitions
+            )
         self.uart.puts(p.linux_log.replace(b"{PARTITIONS}", parts.encode()))
         sh = LinuxShell(self.target)
         sh.loop()

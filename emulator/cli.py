@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from typing import NoReturn
 
 from . import profile as profiles
 from .faults import FaultSpecError, parse_spec
@@ -14,7 +15,7 @@ from .server import Emulator, read_image
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         sys.stderr.write(f"uboot-emu: error: {message}\n")
         sys.exit(2)
 
@@ -37,16 +38,39 @@ def _partitions(text: str):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="uboot-emu", description=__doc__)
     p.add_argument("--image", required=True, help="flash image to serve")
-    p.add_argument("--profile", default="mstar", help=f"board profile ({', '.join(profiles.available())}, or a JSON path)")
-    p.add_argument("--baud", type=int, default=115200, help="line rate (8N1: baud/10 characters/s); 0 = unpaced")
+    p.add_argument(
+        "--profile",
+        default="mstar",
+        help=f"board profile ({', '.join(profiles.available())}, or a JSON path)",
+    )
+    p.add_argument(
+        "--baud",
+        type=int,
+        default=115200,
+        help="line rate (8N1: baud/10 characters/s); 0 = unpaced",
+    )
     p.add_argument("--link", help="make this path a symlink to the pty")
-    p.add_argument("--listen", type=_host_port, metavar="HOST:PORT", help="serve over TCP instead of a pty")
+    p.add_argument(
+        "--listen", type=_host_port, metavar="HOST:PORT", help="serve over TCP instead of a pty"
+    )
     p.add_argument("--at-prompt", action="store_true", help="start stopped at the U-Boot prompt")
-    p.add_argument("--boot-window", type=float, help="seconds after power-on in which Enter stops a keyed autoboot")
-    p.add_argument("--faults", default="", help="fault spec, e.g. 'flip=1e-4,drop@5000,disconnect@90000:1'")
+    p.add_argument(
+        "--boot-window",
+        type=float,
+        help="seconds after power-on in which Enter stops a keyed autoboot",
+    )
+    p.add_argument(
+        "--faults", default="", help="fault spec, e.g. 'flip=1e-4,drop@5000,disconnect@90000:1'"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed for faults and DRAM contents")
-    p.add_argument("--writable", action="store_true", help="let sf erase/write/update change the image (in memory)")
-    p.add_argument("--partitions", type=_partitions, help="kernel partition table, NAME=START-END,...")
+    p.add_argument(
+        "--writable",
+        action="store_true",
+        help="let sf erase/write/update change the image (in memory)",
+    )
+    p.add_argument(
+        "--partitions", type=_partitions, help="kernel partition table, NAME=START-END,..."
+    )
     return p
 
 

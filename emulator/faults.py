@@ -53,7 +53,9 @@ def parse_spec(spec: str) -> list[Fault]:
             try:
                 param = float(param_s)
             except ValueError:
-                raise FaultSpecError(f"fault {item!r}: parameter {param_s!r} is not a number") from None
+                raise FaultSpecError(
+                    f"fault {item!r}: parameter {param_s!r} is not a number"
+                ) from None
             if param < 0 or not math.isfinite(param):
                 raise FaultSpecError(f"fault {item!r}: parameter must be >= 0")
         if "=" in body:

@@ -1,7 +1,7 @@
 """An emulated camera, assembled: profile + flash + board + UART + line + endpoint.
 
-    with Emulator(image, profile="mstar", at_prompt=True) as emu:
-        serial.serial_for_url(emu.port) ...
+with Emulator(image, profile="mstar", at_prompt=True) as emu:
+    serial.serial_for_url(emu.port) ...
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Emulator:
         listen: tuple[str, int] | None = None,
         boot_window: float | None = None,
         writable: bool = False,
+        powered: bool = True,
         partitions: tuple[Partition, ...] | None = None,
         on_new_path: Callable[[str], None] | None = None,
     ):
@@ -66,6 +67,7 @@ class Emulator:
             paced=baud > 0,
             seed=seed,
         )
+        self._powered_at_start = powered
         self._started = False
 
     @property
@@ -75,7 +77,7 @@ class Emulator:
 
     def start(self) -> Emulator:
         self.endpoint.start(self.uart.feed)
-        self.board.start()
+        self.board.start(powered=self._powered_at_start)
         self._started = True
         return self
 

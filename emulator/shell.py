@@ -13,7 +13,7 @@ from .target import CMD_SUCCESS, CMD_USAGE, Target
 CTRL_C = 0x03
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _all() -> dict[str, Command]:
     return table()
 

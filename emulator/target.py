@@ -40,6 +40,7 @@ class Target:
     def abort(self, err: BusError) -> None:
         """A data abort: the CPU prints its registers and resets."""
         self.out(self.profile.abort_text)
+        self.uart.flush()
         raise Reset(str(err))
 
     def busy(self, seconds: float) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Literal
 
 from ..memory import BusError
 from ..target import CMD_FAILURE, CMD_SUCCESS, CMD_USAGE, Target, data_size, hexarg
@@ -16,7 +17,7 @@ def _size(t: Target, cmd: str) -> int:
     return data_size(cmd, 4, t.profile.md_widths)
 
 
-def _order(t: Target) -> str:
+def _order(t: Target) -> Literal["little", "big"]:
     return "little" if t.profile.endian == "little" else "big"
 
 

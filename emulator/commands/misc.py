@@ -58,6 +58,13 @@ COMMANDS = [
     Command("help", 64, True, "print command description/usage", HELP_HELP, do_help),
     Command("?", 64, True, "alias for 'help'", "", do_help),
     Command("version", 1, True, "print monitor, compiler and linker version", "", do_version),
-    Command("echo", 64, False, "echo args to console", "[args..]\n    - echo args to console; \\c suppresses newline", do_echo),
+    Command(
+        "echo",
+        64,
+        False,
+        "echo args to console",
+        "[args..]\n    - echo args to console; \\c suppresses newline",
+        do_echo,
+    ),
     Command("reset", 1, False, "Perform RESET of the CPU", "", do_reset),
 ]
