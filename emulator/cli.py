@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
+    emu.start()
     if args.listen:
         _announce(emu.port)
-    emu.start()
     try:
         while not done.wait(0.5):
             pass

@@ -22,7 +22,8 @@ class Flash:
         if not image:
             raise ImageError("image is empty")
         self.spec = spec
-        self.data = bytearray(image) + b"\xff" * (spec.size - len(image))
+        self.data = bytearray(b"\xff") * spec.size
+        self.data[: len(image)] = image
         self.writable = writable
         self.probed = False
 

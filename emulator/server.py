@@ -76,8 +76,8 @@ class Emulator:
         return self.endpoint.url
 
     def start(self) -> Emulator:
+        self.board.start(powered=self._powered_at_start)  # powered before input can arrive
         self.endpoint.start(self.uart.feed)
-        self.board.start(powered=self._powered_at_start)
         self._started = True
         return self
 

@@ -36,3 +36,24 @@ def emulator():
     yield make
     for emu in started:
         emu.stop()
+
+
+@pytest.fixture
+def connect():
+    """connect(emu, **console_options) -> a synced harness Console on the emulator's port."""
+    from harness.console import Console
+    from harness.transport import Transport
+
+    opened = []
+
+    def make(emu, prompt=None, sync=True, **kw):
+        t = Transport(emu.port)
+        opened.append(t)
+        c = Console(t, prompt, **kw)
+        if sync:
+            c.sync()
+        return c
+
+    yield make
+    for t in opened:
+        t.close()

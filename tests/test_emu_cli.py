@@ -30,7 +30,10 @@ def image_path(tmp_path_factory):
 
 def test_serves_a_pty_prints_its_path_links_and_stops_on_sigterm(tmp_path, image_path):
     link = tmp_path / "ttyCAM"
-    proc = start("--image", str(image_path), "--baud", "0", "--at-prompt", "--link", str(link))
+    proc = start(
+        "--image", str(image_path), "--baud", "0", "--at-prompt", "--link", str(link),
+        "--boot-window", "5",
+    )
     try:
         path = proc.stdout.readline().decode().strip()
         assert path.startswith("/dev/pts/")
@@ -38,11 +41,11 @@ def test_serves_a_pty_prints_its_path_links_and_stops_on_sigterm(tmp_path, image
         t = Term(str(link))
         assert t.command("echo hi", MSTAR) == b"echo hi\r\nhi\r\n" + MSTAR
         proc.send_signal(signal.SIGUSR1)  # power cycle: the camera boots again
+        t.read_until(b"IPL gd156225", anywhere=True)
         out = bytearray()
         while not out.endswith(MSTAR):
             t.send(b"\r")
             out += t.s.read(4096)
-        assert b"IPL gd156225" in out
         t.close()
     finally:
         proc.send_signal(signal.SIGTERM)

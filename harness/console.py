@@ -1,0 +1,281 @@
+"""A U-Boot session on a transport: find the prompt, send a command, get its output.
+
+Rules (U-Boot's test/py, labgrid, tbot): a prompt counts only at the start of a line and at
+the very end of what has been received; each command is typed in short pieces, each after its
+echo came back, ending with a single `\\r`; nothing is typed while output is running; lines
+that start with a reset or error marker end the command as a failure, never as data; a
+timeout only detects a dead line. Only commands of the read-only policy are ever sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import secrets
+import time
+from typing import BinaryIO, Callable, Optional
+
+from .errors import CommandFailed, NoPrompt, PortGone, TargetReset, VerifyFailed
+from .policy import ReadOnlyPolicy
+from .transport import Transport
+
+ECHO_CHUNK = 16
+SYNC_QUIET = 0.2  # while looking for the prompt, this much silence ends an answer
+_MD_LINE = re.compile(rb"[0-9a-f]{8,16}:")
+# Lines (at their start) that mean the target reset or is booting: never data.
+RESET_MARKERS = (
+    b"IPL ",
+    b"U-Boot 20",
+    b"resetting ...",
+    b"data abort",
+    b"Starting kernel",
+    b"Booting Linux",
+    b"Linux version",
+)
+RESET_BANNER = re.compile(rb"-{5,}U-Boot ")
+ERROR_MARKERS = (
+    b"Unknown command",
+    b"## Error",
+    b"ERROR",
+    b"No SPI flash selected",
+    b"Usage:",
+    b"## Baudrate",
+)
+
+
+class Garbled(Exception):
+    """The exchange was damaged on the line (echo, reply or prompt); safe to try again."""
+
+
+class Console:
+    def __init__(
+        self,
+        transport: Transport,
+        prompt: Optional[str] = None,
+        *,
+        timeout: float = 10.0,
+        quiet: float = 0.5,
+        policy: Optional[ReadOnlyPolicy] = None,
+        log: Optional[BinaryIO] = None,
+    ):
+        self.t = transport
+        self.prompt = prompt.encode("latin-1") if prompt else b""
+        self.timeout = timeout
+        self.quiet = quiet
+        self.policy = policy or ReadOnlyPolicy()
+        self.log = log
+        self.buf = bytearray()
+        self.damaged_prompts = 0
+        self.retries = 0
+        self.last_output = b""  # what arrived before the exchange was found damaged
+
+    # -- receiving -----------------------------------------------------------------------
+    def _fill(self, timeout: float) -> bool:
+        data = self.t.read(timeout)
+        if data:
+            self.buf += data
+            if self.log:
+                self.log.write(data)
+        return bool(data)
+
+    def _drain(self, quiet: float, limit: float, until: Optional[bytes] = None) -> bytes:
+        """Everything until the line is quiet for `quiet` s (at most `limit` s), or until
+        what arrived ends with `until`."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end and self._fill(quiet):
+            if until and self.buf.endswith(until):
+                break
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+    @staticmethod
+    def check_reset(text: bytes) -> None:
+        for line in text.split(b"\n"):
+            line = line.strip(b"\r")
+            if _MD_LINE.match(line):
+                continue
+            if line.startswith(RESET_MARKERS) or RESET_BANNER.match(line):
+                if b"Linux" in line or b"kernel" in line:
+                    raise TargetReset(
+                        "the target is booting Linux: power-cycle it and stop U-Boot with Enter"
+                    )
+                raise TargetReset(f"the target reset ({line[:60].decode('latin-1')!r})")
+
+    def _at_prompt(self) -> bool:
+        p = self.prompt
+        return self.buf.endswith(b"\n" + p) or bytes(self.buf) == p
+
+    def _prompt_like(self) -> bool:
+        """After a quiet spell: does the last line look like a damaged prompt?"""
+        tail = bytes(self.buf[self.buf.rfind(b"\n") + 1 :])
+        p = self.prompt
+        if not tail or abs(len(tail) - len(p)) > 2:
+            return False
+        return difflib.SequenceMatcher(None, tail, p).ratio() >= 0.6
+
+    def read_to_prompt(
+        self, timeout: Optional[float] = None, on_data: Optional[Callable[[int], None]] = None
+    ) -> bytes:
+        """Output up to the next prompt (excluded); the prompt is consumed."""
+        timeout = timeout or self.timeout
+        scanned = 0
+        last_rx = time.monotonic()
+        interrupted = False
+        while True:
+            if self._at_prompt():
+                out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
+                self.buf.clear()
+                self.check_reset(out[scanned:])
+                self.last_output = out
+                if interrupted:
+                    raise Garbled("output lost; interrupted")
+                return out
+            nl = self.buf.rfind(b"\n")
+            if nl > scanned:
+                self.check_reset(bytes(self.buf[scanned:nl]))
+                scanned = nl
+            if self._fill(min(self.quiet, 0.25)):
+                last_rx = time.monotonic()
+                if on_data:
+                    on_data(len(self.buf))
+                continue
+            idle = time.monotonic() - last_rx
+            if idle >= self.quiet and self._prompt_like():
+                self.damaged_prompts += 1
+                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
+                self.buf.clear()
+                raise Garbled("damaged prompt")
+            if idle >= timeout:
+                if interrupted:
+                    raise PortGone(
+                        f"no answer from the target for {timeout:.0f} s: the line is dead"
+                    )
+                # the prompt may have been lost on the line: ask for a fresh one
+                self.t.write(b"\x03")
+                interrupted = True
+                last_rx = time.monotonic()
+
+    # -- sending -------------------------------------------------------------------------
+    def _type(self, text: bytes) -> None:
+        """Type `text` and Enter, each piece after its echo; Garbled if an echo differs."""
+        self.last_output = b""
+        if self.buf:
+            self.check_reset(bytes(self.buf))
+            self.buf.clear()
+        for i in range(0, len(text), ECHO_CHUNK):
+            self.t.write(text[i : i + ECHO_CHUNK])
+            want = min(len(text), i + ECHO_CHUNK)
+            if not self._echoed(text[:want]):
+                self._cancel_line()
+                raise Garbled("echo differs from what was typed")
+        self.t.write(b"\r")
+        if not self._echoed(text + b"\r\n"):
+            # Enter lost or changed on the way in, or its echo damaged on the way out: the
+            # command may or may not run; Ctrl-C stops it either way.
+            self._cancel_line()
+            raise Garbled("no echo of Enter")
+        del self.buf[: len(text) + 2]
+
+    def _echoed(self, want: bytes) -> bool:
+        """Wait for the echo of `want` (until the line is quiet); is it exactly that?"""
+        n = len(want)
+        last = time.monotonic()
+        while len(self.buf) < n:
+            if self._fill(0.05):
+                last = time.monotonic()
+            elif time.monotonic() - last > self.quiet:
+                break
+            k = min(len(self.buf), n)
+            if self.buf[:k] != want[:k]:
+                return False
+        return self.buf[:n] == want
+
+    def _cancel_line(self) -> None:
+        """Ctrl-C discards the typed line; U-Boot answers <INTERRUPT> and a new prompt."""
+        self.t.write(b"\x03")
+        try:
+            self.read_to_prompt()
+        except Garbled:
+            pass
+
+    # -- the session ---------------------------------------------------------------------
+    def sync(self, attempts: int = 6) -> str:
+        """Find (or confirm) the prompt; the session is then idle at it.
+
+        Without a given prompt, Enter is pressed until the last line comes back the same
+        twice; then an `echo` of a random word must come back as U-Boot answers it."""
+        if not self.prompt:
+            self.check_reset_or_linux(self._drain(SYNC_QUIET, self.timeout))
+        previous = None
+        for _ in range(attempts):
+            self.t.write(b"\r")
+            got = self._drain(
+                SYNC_QUIET, self.timeout, until=b"\n" + self.prompt if self.prompt else None
+            )
+            self.check_reset_or_linux(got)
+            if self.prompt:
+                if got.endswith(b"\n" + self.prompt):
+                    break
+                continue
+            tail = got[got.rfind(b"\n") + 1 :]
+            if tail and tail == previous:
+                self.prompt = tail
+                break
+            previous = tail
+        else:
+            if self.prompt:
+                raise NoPrompt(
+                    f"no {self.prompt.decode('latin-1')!r} prompt on the console (wrong --prompt, "
+                    "or the target is not in U-Boot)"
+                )
+            raise NoPrompt("no U-Boot prompt: is the target powered and stopped in U-Boot?")
+        self._confirm_uboot()
+        return self.prompt.decode("latin-1")
+
+    @staticmethod
+    def check_reset_or_linux(text: bytes) -> None:
+        if b"Starting kernel" in text or b"Linux version" in text or b"login:" in text:
+            raise TargetReset(
+                "the target is booting Linux: power-cycle it and stop U-Boot with Enter"
+            )
+
+    def _confirm_uboot(self) -> None:
+        nonce = f"sync{secrets.token_hex(4)}"
+        for _ in range(3):
+            try:
+                out = self.run(f"echo {nonce}", check_errors=False)
+            except Garbled:
+                continue
+            if out == nonce.encode() + b"\r\n":
+                return
+        raise NoPrompt("the console does not answer like U-Boot")
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: Optional[float] = None,
+        check_errors: bool = True,
+        on_data: Optional[Callable[[int], None]] = None,
+    ) -> bytes:
+        """Send one read-only command; its output (without echo and prompt).
+
+        Raises Garbled when the exchange was damaged on the line (the caller may retry)."""
+        self.policy.check(command)
+        self._type(command.encode("ascii"))
+        out = self.read_to_prompt(timeout, on_data)
+        if check_errors:
+            for line in out.split(b"\n"):
+                if line.startswith(ERROR_MARKERS):
+                    raise CommandFailed(f"{command!r}: {line.strip().decode('latin-1')}")
+        return out
+
+    def run_retrying(self, command: str, attempts: int = 8, **kw) -> bytes:
+        """`run`, again while the line damages the exchange; VerifyFailed when it always does."""
+        for _ in range(attempts):
+            try:
+                return self.run(command, **kw)
+            except Garbled:
+                self.retries += 1
+        raise VerifyFailed(f"{command!r}: the line damaged every one of {attempts} attempts")

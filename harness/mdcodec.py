@@ -1,0 +1,166 @@
+"""Pure decoding of U-Boot `md` output: text in, (address, bytes in memory order) out.
+
+No I/O. Every line is checked: its address, the exact number of hex groups, the width of
+each, the padding of a short last line, the gap before the ASCII column, and that the ASCII
+column agrees with the decoded bytes (memory order, `.` for bytes outside 0x20..0x7e). Line
+endings may be `\\r\\n`, `\\r\\r\\n` or `\\n`. Words are decoded to memory order using the
+target's byte order, which is given or found from the ASCII column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+LINE_BYTES = 16
+WIDTHS = {"b": 1, "w": 2, "l": 4, "q": 8}
+_PRINTABLE = bytes(b if 0x20 <= b <= 0x7E else 0x2E for b in range(256))
+_HEX = re.compile(rb"[0-9a-f]+\Z")
+_ADDR = re.compile(rb"([0-9a-f]{8}|[0-9a-f]{16}):")
+
+
+class MdError(ValueError):
+    """A line that is not a valid md line (or not the expected one)."""
+
+
+def ascii_column(data: bytes) -> bytes:
+    return data.translate(_PRINTABLE)
+
+
+def split_lines(text: bytes) -> list[bytes]:
+    """Lines without their endings (`\\r\\n`, `\\r\\r\\n`, `\\n`); empty lines dropped; a last
+    unterminated piece is kept (it may be a line cut short, which then fails its checks)."""
+    return [ln for ln in (raw.rstrip(b"\r") for raw in text.split(b"\n")) if ln]
+
+
+def _decode(tokens: list[bytes], width: int, order: str) -> bytes:
+    return b"".join(int(t, 16).to_bytes(width, order) for t in tokens)  # type: ignore[arg-type]
+
+
+@dataclass
+class Line:
+    addr: int
+    data: bytes
+
+
+@dataclass
+class MdFormat:
+    """What is known of the target's md lines; `endian` and `gap` may be learnt from data."""
+
+    width: int = 4
+    endian: Optional[str] = None  # "little", "big", or None: find from the data
+    gap: Optional[int] = None  # 4 (U-Boot <= 2021.07, MStar) or 2; None: find from the data
+    addr_digits: Optional[int] = None
+    votes: dict = field(default_factory=lambda: {"little": 0, "big": 0})
+
+    def parse_line(self, line: bytes) -> Line:
+        """Check one line (without its ending) and decode it; raises MdError."""
+        w = self.width
+        per = LINE_BYTES // w
+        m = _ADDR.match(line)
+        if not m:
+            raise MdError("no address")
+        digits = len(m.group(1))
+        if self.addr_digits is not None and digits != self.addr_digits:
+            raise MdError("address width")
+        addr = int(m.group(1), 16)
+        rest = line[m.end() :]
+        hex_area = per * (2 * w + 1)
+        area = rest[:hex_area]
+        if len(area) < hex_area:
+            raise MdError("line too short")
+        tokens = area.split()
+        n = len(tokens)
+        if n == 0 or n > per:
+            raise MdError("hex group count")
+        expected_area = b"".join(b" " + t for t in tokens) + b" " * ((per - n) * (2 * w + 1))
+        if area != expected_area or any(len(t) != 2 * w or not _HEX.match(t) for t in tokens):
+            raise MdError("hex groups malformed")
+        tail = rest[hex_area:]
+        nbytes = n * w
+        gap = len(tail) - nbytes
+        if gap not in (2, 4) or tail[:gap] != b" " * gap:
+            raise MdError("gap or ASCII column length")
+        if self.gap is not None and gap != self.gap:
+            raise MdError("gap differs from earlier lines")
+        data = self._decode_checked(tokens, tail[gap:])
+        if n == per:  # a full good line teaches the format for the lines after it
+            self.gap = gap
+            self.addr_digits = digits
+        return Line(addr, data)
+
+    def _decode_checked(self, tokens: list[bytes], text: bytes) -> bytes:
+        w = self.width
+        if w == 1 or self.endian is not None:
+            order = self.endian or "little"
+            data = _decode(tokens, w, order)
+            if ascii_column(data) != text:
+                raise MdError("ASCII column disagrees with the hex")
+            return data
+        le = _decode(tokens, w, "little")
+        be = _decode(tokens, w, "big")
+        le_ok = ascii_column(le) == text
+        be_ok = ascii_column(be) == text
+        if le_ok and not be_ok:
+            self.votes["little"] += 1
+            return le
+        if be_ok and not le_ok:
+            self.votes["big"] += 1
+            return be
+        if le_ok:  # both agree: the line cannot tell (e.g. no printable bytes)
+            return le if self.votes["little"] >= self.votes["big"] else be
+        raise MdError("ASCII column disagrees with the hex")
+
+
+def decode_range(
+    text: bytes, start: int, length: int, fmt: MdFormat
+) -> tuple[dict[int, bytes], list[int]]:
+    """Decode md output meant to cover [start, start+length).
+
+    Returns (good lines by address, addresses of expected lines that are missing or damaged).
+    A line is accepted only at an address inside the range, on the line grid, after the last
+    accepted one; two different lines claiming one address are both rejected.
+    """
+    good: dict[int, bytes] = {}
+    conflicted: set[int] = set()
+    last = start - LINE_BYTES
+    end = start + length
+    for raw in split_lines(text):
+        try:
+            line = fmt.parse_line(raw)
+        except MdError:
+            continue
+        a = line.addr
+        if a < start or a >= end or (a - start) % LINE_BYTES:
+            continue
+        want = min(LINE_BYTES, end - a)
+        if len(line.data) != want:
+            continue
+        if a in good:
+            if good[a] != line.data:
+                conflicted.add(a)
+            continue
+        if a <= last:
+            continue
+        good[a] = line.data
+        last = a
+    for a in conflicted:
+        good.pop(a, None)
+    missing = [a for a in range(start, end, LINE_BYTES) if a not in good]
+    return good, missing
+
+
+def decode_exact(text: bytes, start: int, length: int, fmt: MdFormat) -> bytes:
+    """Strict: the text must hold exactly the lines for the range, in order; raises MdError."""
+    out = bytearray()
+    expect = start
+    for raw in split_lines(text):
+        line = fmt.parse_line(raw)
+        if line.addr != expect:
+            raise MdError(f"line at 0x{line.addr:x}, expected 0x{expect:x}")
+        out += line.data
+        expect += len(line.data)
+    if len(out) != length:
+        raise MdError(f"{len(out)} bytes decoded, {length} expected")
+    return bytes(out)

@@ -1,0 +1,226 @@
+"""Reads target memory through a console in verified chunks, journaled and resumable.
+
+Each chunk is checked against the target's own `crc32`. Damage is located and only it is
+read again: lines that fail their checks (or never arrived) by address; for a CRC mismatch
+with clean-looking lines, CRCs of halves narrow it down. Chunks whose CRC is that of erased
+flash (all 0xFF) are not read with md. Nothing guessed is ever written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from .console import Console, Garbled
+from .errors import ResumeRefused, UsageError, VerifyFailed
+from .journal import Entry, Journal, fsync_dir
+from .mdcodec import LINE_BYTES, MdFormat, decode_range
+from .replies import ReplyError, crc32_reply
+
+DEFAULT_CHUNK = 0x10000
+LOCATE_MIN = 0x100  # bisection stops at 16 lines
+MERGE_GAP = LINE_BYTES  # damaged lines at most one good line apart are read with one md
+
+
+@dataclass
+class ReadStats:
+    bytes: int = 0
+    seconds: float = 0.0
+    chunks: int = 0
+    erased_chunks_skipped: int = 0
+    lines_reread: int = 0
+    bytes_reread: int = 0
+    crc_mismatches: int = 0
+    retries: int = 0
+    resumed_from: int = 0
+
+    @property
+    def rate(self) -> float:
+        return (self.bytes - self.resumed_from) / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["bytes_per_s"] = round(self.rate, 1)
+        return d
+
+
+def _crc_ff(n: int, cache: dict[int, int] = {}) -> int:  # noqa: B006 - a cache on purpose
+    if n not in cache:
+        cache[n] = zlib.crc32(b"\xff" * n)
+    return cache[n]
+
+
+def md_width(addr: int, length: int, widths: str = "lwb") -> int:
+    """The widest md object that divides both the address and the length."""
+    for w, size in (("l", 4), ("w", 2), ("b", 1)):
+        if w in widths and addr % size == 0 and length % size == 0:
+            return size
+    return 1
+
+
+@dataclass
+class MemoryReader:
+    console: Console
+    chunk: int = DEFAULT_CHUNK
+    skip_erased: bool = True
+    max_rounds: int = 12
+    endian: Optional[str] = None
+    progress: Optional[Callable[[int], None]] = None
+    stats: ReadStats = field(default_factory=ReadStats)
+
+    def __post_init__(self) -> None:
+        self.formats = {w: MdFormat(width=w, endian=self.endian) for w in (1, 2, 4)}
+
+    # -- target requests ------------------------------------------------------------------
+    def target_crc(self, addr: int, length: int) -> int:
+        for _ in range(8):
+            try:
+                out = self.console.run(f"crc32 {addr:x} {length:x}")
+                return crc32_reply(out, addr, length)
+            except (Garbled, ReplyError):
+                self.stats.retries += 1
+        raise VerifyFailed(
+            f"no readable crc32 reply for 0x{addr:x}+0x{length:x}: the line is too noisy"
+        )
+
+    def _md(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
+        suffix = {1: "b", 2: "w", 4: "l"}[width]
+        try:
+            out = self.console.run(f"md.{suffix} {addr:x} {length // width:x}")
+        except Garbled:
+            self.stats.retries += 1
+            out = self.console.last_output
+        good, _ = decode_range(out, addr, length, self.formats[width])
+        lines.update(good)
+
+    # -- one chunk ------------------------------------------------------------------------
+    def read_chunk(self, addr: int, n: int) -> bytes:
+        target = self.target_crc(addr, n)
+        if self.skip_erased and target == _crc_ff(n):
+            self.stats.erased_chunks_skipped += 1
+            return b"\xff" * n
+        width = md_width(addr, n)
+        grid = list(range(addr, addr + n, LINE_BYTES))
+        lines: dict[int, bytes] = {}
+        todo = [(addr, n)]
+        for round_ in range(self.max_rounds):
+            for a, m in todo:
+                if round_:
+                    self.stats.lines_reread += -(-m // LINE_BYTES)
+                    self.stats.bytes_reread += m
+                self._md(a, m, width, lines)
+            missing = [a for a in grid if a not in lines]
+            if missing:
+                todo = _ranges(missing, addr + n)
+                continue
+            data = b"".join(lines[a] for a in grid)
+            got = zlib.crc32(data)
+            if got == target:
+                return data
+            self.stats.crc_mismatches += 1
+            again = self.target_crc(addr, n)
+            if again == got:  # the first crc32 reply was damaged, the data is right
+                return data
+            target = again
+            bad = self._locate(addr, n, data, target)
+            for a0, m0 in bad:
+                for a in range(a0, a0 + m0, LINE_BYTES):
+                    lines.pop(a, None)
+            todo = _ranges([a for a in grid if a not in lines], addr + n)
+        raise VerifyFailed(
+            f"0x{addr:x}+0x{n:x} could not be verified after {self.max_rounds} rounds: "
+            "the line is too noisy"
+        )
+
+    def _locate(self, addr: int, n: int, data: bytes, target: int) -> list[tuple[int, int]]:
+        """Sub-ranges of a mismatching range whose target CRC differs from ours."""
+
+        def local(lo: int, hi: int) -> int:
+            return zlib.crc32(data[lo - addr : hi - addr])
+
+        def bad(lo: int, hi: int) -> list[tuple[int, int]]:
+            if hi - lo <= LOCATE_MIN:
+                return [(lo, hi - lo)]
+            mid = lo + (hi - lo) // 2 // LINE_BYTES * LINE_BYTES
+            if self.target_crc(lo, mid - lo) == local(lo, mid):
+                return bad(mid, hi)
+            right_bad = self.target_crc(mid, hi - mid) != local(mid, hi)
+            return bad(lo, mid) + (bad(mid, hi) if right_bad else [])
+
+        return bad(addr, addr + n)
+
+    # -- a whole range into a file ---------------------------------------------------------
+    def read_to_file(self, start: int, length: int, path: Path, restart: bool = False) -> ReadStats:
+        path = Path(path)
+        if path.exists():
+            raise UsageError(f"{path} exists: remove it or choose another name")
+        part = path.with_name(path.name + ".part")
+        header = {"start": start, "length": length, "chunk": self.chunk}
+        journal = Journal.open(path.with_name(path.name + ".journal"), header, restart=restart)
+        done = journal.done if part.exists() else 0
+        if done and part.stat().st_size < done:
+            done = 0
+        if not done:
+            journal = Journal.open(journal.path, header, restart=True)
+        t0 = time.monotonic()
+        self.stats.resumed_from = done
+        with open(part, "r+b" if done else "wb") as f:
+            f.truncate(done)
+            f.seek(done)
+            if done:
+                self._check_unchanged(start, done, part)
+            if self.progress:
+                self.progress(done)
+            for off in range(done, length, self.chunk):
+                n = min(self.chunk, length - off)
+                data = self.read_chunk(start + off, n)
+                f.write(data)
+                crc = zlib.crc32(data)
+                journal.append(Entry(off, n, crc, data == b"\xff" * n), f)
+                self.stats.chunks += 1
+                if self.progress:
+                    self.progress(off + n)
+        self._check_whole(start, length, part)
+        os.replace(part, path)
+        fsync_dir(path.parent)
+        journal.remove()
+        self.stats.bytes = length
+        self.stats.seconds = time.monotonic() - t0
+        self.stats.retries += self.console.retries
+        return self.stats
+
+    def _check_unchanged(self, start: int, done: int, part: Path) -> None:
+        with open(part, "rb") as f:
+            crc = zlib.crc32(f.read(done))
+        if self.target_crc(start, done) != crc:
+            raise ResumeRefused(
+                "the target's memory changed since the interrupted read (power loss or reset?): "
+                "rerun with --restart"
+            )
+
+    def _check_whole(self, start: int, length: int, part: Path) -> None:
+        crc = 0
+        with open(part, "rb") as f:
+            while block := f.read(1 << 20):
+                crc = zlib.crc32(block, crc)
+        if self.target_crc(start, length) != crc and self.target_crc(start, length) != crc:
+            raise VerifyFailed(
+                "the whole range no longer matches the target's crc32: its memory changed "
+                "during the read; rerun with --restart"
+            )
+
+
+def _ranges(addrs: list[int], end: int) -> list[tuple[int, int]]:
+    """Line addresses to (addr, length) ranges, merging near neighbours."""
+    out: list[tuple[int, int]] = []
+    for a in addrs:
+        if out and a - (out[-1][0] + out[-1][1]) <= MERGE_GAP:
+            lo = out[-1][0]
+            out[-1] = (lo, min(a + LINE_BYTES, end) - lo)
+        else:
+            out.append((a, min(LINE_BYTES, end - a)))
+    return out

@@ -1,0 +1,128 @@
+"""The harness's md parser, against the real captures and against generated damage."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator.commands.md import render_lines
+from harness.mdcodec import MdError, MdFormat, decode_exact, decode_range, split_lines
+from tests.conftest import CAPTURES
+
+GOLDEN = (CAPTURES / "golden.img").read_bytes()
+FLASH = 0x04000000
+
+
+def body(name: str) -> bytes:
+    raw = (CAPTURES / f"{name}.bin").read_bytes()
+    return raw[raw.index(b"\r\n") + 2 : -len(b"=> ")]
+
+
+@pytest.mark.parametrize(
+    "name, start, length, width",
+    [
+        ("md_l", FLASH, 0x100, 4),
+        ("md_default", FLASH + 0x100, 0x100, 4),
+        ("md_repeat", FLASH + 0x200, 0x100, 4),
+        ("md_b", FLASH, 0x30, 1),
+        ("md_w", FLASH, 0x30, 2),
+        ("md_l_unaligned_count", FLASH, 0x18, 4),
+        ("md_b_partial", FLASH + 0x100, 0x13, 1),
+    ],
+)
+def test_captures_decode_to_the_image(name, start, length, width):
+    text = body(name) if name != "md_repeat" else (CAPTURES / "md_repeat.bin").read_bytes()[2:-3]
+    fmt = MdFormat(width=width)
+    assert decode_exact(text, start, length, fmt) == GOLDEN[start - FLASH : start - FLASH + length]
+    assert fmt.gap == 2 or length < 16
+
+
+def test_prompt_look_alikes_in_the_ascii_column_are_data():
+    text = body("md_default")
+    assert b"MStar # " in text and b"=> " in text
+    data = decode_exact(text, FLASH + 0x100, 0x100, MdFormat(width=4))
+    assert b"Hello, MStar # world! => crc32 ==> " in data
+
+
+def test_line_endings_crlf_crcrlf_and_lf_only():
+    text = body("md_l")
+    want = GOLDEN[:0x100]
+    for ending in (b"\r\n", b"\r\r\n", b"\n"):
+        t = text.replace(b"\r\n", ending)
+        assert decode_exact(t, FLASH, 0x100, MdFormat(width=4)) == want
+
+
+def test_unpadded_short_last_line_is_refused_by_the_strict_check():
+    text = body("md_l_unaligned_count").rstrip(b"\r\n")
+    last = text.split(b"\r\n")[-1]
+    unpadded = text[: -len(last)] + last.replace(b" " * 18, b"")
+    with pytest.raises(MdError):
+        decode_exact(unpadded, FLASH, 0x18, MdFormat(width=4))
+
+
+def test_line_cut_by_a_disconnect_is_damaged_not_data():
+    text = body("md_l")
+    cut = text[: text.index(b"04000050: ") + 30]
+    good, missing = decode_range(cut, FLASH, 0x100, MdFormat(width=4))
+    assert sorted(good) == [FLASH + 16 * i for i in range(5)]
+    assert missing[0] == FLASH + 0x50 and len(missing) == 11
+
+
+def test_mstar_line_with_4_space_gap_and_big_endian():
+    data = bytes(range(0x40, 0x50))
+    line = b"21000000: 40414243 44454647 48494a4b 4c4d4e4f    @ABCDEFGHIJKLMNO"
+    fmt = MdFormat(width=4)
+    assert decode_exact(line + b"\r\n", 0x21000000, 16, fmt) == data
+    assert fmt.votes["big"] == 1 and fmt.gap == 4
+
+
+def test_terminal_log_with_noise_around_the_lines():
+    log = (
+        b"MStar # md.l 21000000 8\r\n"
+        + b"\r\n".join(render_lines(0x21000000, GOLDEN[:32], 4, 4)).replace(b"\n", b"\r\n")
+        + b"MStar # "
+    )
+    good, missing = decode_range(log, 0x21000000, 32, MdFormat(width=4))
+    assert not missing and good[0x21000010] == GOLDEN[16:32]
+
+
+def test_split_lines_keeps_a_cut_last_line():
+    assert split_lines(b"a\r\nb\r\r\nc\n\nd") == [b"a", b"b", b"c", b"d"]
+
+
+WIDTH = st.sampled_from([1, 2, 4, 8])
+
+
+@given(
+    data=st.binary(min_size=1, max_size=200),
+    width=WIDTH,
+    gap=st.sampled_from([2, 4]),
+    endian=st.sampled_from(["little", "big"]),
+    addr=st.integers(0, 2**28 - 16).map(lambda a: a * 16),
+)
+def test_parse_of_render_is_identity(data, width, gap, endian, addr):
+    data = data[: len(data) - len(data) % width] or bytes(width)
+    text = b"".join(render_lines(addr, data, width, gap, 8, endian)).replace(b"\n", b"\r\n")
+    fmt = MdFormat(width=width, endian=endian)
+    assert decode_exact(text, addr, len(data), fmt) == data
+
+
+@given(
+    data=st.binary(min_size=16, max_size=64),
+    width=WIDTH,
+    pos=st.integers(0, 10**6),
+    kind=st.sampled_from(["drop", "dup", "insert"]),
+)
+def test_a_line_that_changed_length_is_never_accepted(data, width, pos, kind):
+    data = data[: len(data) - len(data) % 16]
+    lines = list(render_lines(0x1000, data, width, 4))
+    i = pos % len(lines)
+    line = lines[i].rstrip(b"\n")
+    j = pos % len(line)
+    if kind == "drop":
+        bad = line[:j] + line[j + 1 :]
+    elif kind == "dup":
+        bad = line[:j] + line[j : j + 1] * 2 + line[j + 1 :]
+    else:
+        bad = line[:j] + b"\x07" + line[j:]
+    with pytest.raises(MdError):
+        MdFormat(width=width, gap=4).parse_line(bad)

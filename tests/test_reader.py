@@ -1,0 +1,198 @@
+"""read-mem: exact bytes or a failure, never a wrong file; erased chunks; resume."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import zlib
+
+import pytest
+
+from harness.errors import DumpError
+from harness.reader import MemoryReader
+
+RAM = 0x21000000
+
+
+@pytest.fixture(scope="module")
+def image():
+    return random.Random(6).randbytes(16 << 20)
+
+
+def payload(seed: int, n: int) -> bytes:
+    """Memory worth reading: random bytes, text, and erased (0xFF) stretches."""
+    r = random.Random(seed)
+    out = bytearray()
+    while len(out) < n:
+        kind = r.randrange(3)
+        k = r.randrange(1, 2048)
+        out += (
+            r.randbytes(k)
+            if kind == 0
+            else (b"\xff" * k if kind == 1 else b"MStar # => x" * (k // 12 + 1))
+        )
+    return bytes(out[:n])
+
+
+def test_reads_exact_bytes_mstar(emulator, image, connect, tmp_path):
+    emu = emulator(image, "mstar", at_prompt=True)
+    data = payload(1, 0x9000)
+    emu.board.target.memory.write(RAM, data)
+    r = MemoryReader(connect(emu), chunk=0x1000)
+    stats = r.read_to_file(RAM, len(data), tmp_path / "out.bin")
+    assert (tmp_path / "out.bin").read_bytes() == data
+    assert stats.bytes == len(data) and stats.lines_reread == 0
+    assert sorted(os.listdir(tmp_path)) == ["out.bin"]  # no .part, no journal left
+
+
+def test_reads_mapped_flash_and_skips_erased_chunks(emulator, golden_image, connect, tmp_path):
+    emu = emulator(golden_image, "mainline", at_prompt=True)
+    c = connect(emu)
+    stats = MemoryReader(c, chunk=0x400).read_to_file(0x04000000, 0x4000, tmp_path / "a.bin")
+    want = golden_image + b"\xff" * (0x4000 - len(golden_image))
+    assert (tmp_path / "a.bin").read_bytes() == want
+    assert stats.erased_chunks_skipped == 15
+    stats = MemoryReader(c, chunk=0x400, skip_erased=False).read_to_file(
+        0x04000000, 0x4000, tmp_path / "b.bin"
+    )
+    assert (tmp_path / "b.bin").read_bytes() == want and stats.erased_chunks_skipped == 0
+
+
+@pytest.mark.parametrize("start, length", [(RAM + 1, 0x433), (RAM + 2, 0x102), (RAM, 0x1001)])
+def test_unaligned_ranges_use_narrower_md(emulator, image, connect, tmp_path, start, length):
+    emu = emulator(image, "mstar", at_prompt=True)
+    expected = emu.board.target.memory.read(start, length)
+    MemoryReader(connect(emu), chunk=0x400).read_to_file(start, length, tmp_path / "o.bin")
+    assert (tmp_path / "o.bin").read_bytes() == expected
+    assert emu.board.boots == 0  # md.l on an unaligned address would have aborted
+
+
+FAULT_KINDS = [
+    "flip=3e-4",
+    "drop=3e-4",
+    "dup=3e-4",
+    "garbage=1e-4:6",
+    "stall=2e-5:0.3",
+    "reset@30000",
+    "disconnect@30000:0.2",
+    "in-flip=3e-3",
+    "in-drop=3e-3",
+]
+
+
+def read_or_fail(emu, connect, tmp_path, start, length, chunk, **console):
+    out = tmp_path / "out.bin"
+    try:
+        c = connect(emu, **console)
+        stats = MemoryReader(c, chunk=chunk, max_rounds=12).read_to_file(start, length, out)
+    except DumpError:
+        assert not out.exists()
+        return None
+    data = out.read_bytes()
+    return data, stats
+
+
+@pytest.mark.parametrize("faults", FAULT_KINDS)
+def test_each_fault_kind_alone(emulator, image, connect, tmp_path, faults):
+    emu = emulator(image, "mstar", at_prompt=True, faults=faults, seed=3)
+    data = payload(2, 0x4000)
+    emu.board.target.memory.write(RAM, data)
+    res = read_or_fail(emu, connect, tmp_path, RAM, len(data), 0x1000, quiet=0.1, timeout=1.0)
+    if res is not None:
+        assert res[0] == emu.board.target.memory.read(RAM, len(data))
+        if emu.board.boots == 0:
+            assert res[0] == data
+    if faults.startswith(("flip", "drop", "dup", "garbage", "stall", "in-")):
+        assert res is not None, "a noisy line must not stop a read"
+        assert res[1].lines_reread + res[1].retries > 0 or faults.startswith("stall")
+
+
+def test_kill_9_then_rerun_resumes(tmp_path, image):
+    path = tmp_path / "flash.bin"
+    path.write_bytes(image)
+    link = tmp_path / "tty"
+    emu = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "emulator.cli",
+            "--image",
+            str(path),
+            "--at-prompt",
+            "--baud",
+            "115200",
+            "--link",
+            str(link),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        emu.stdout.readline()
+        out = tmp_path / "dump.bin"
+        cmd = [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "read-mem",
+            "--port",
+            str(link),
+            "--prompt",
+            "MStar # ",
+            "--start",
+            "0x20000000",
+            "--length",
+            "0x3000",
+            "--chunk",
+            "0x400",
+            "-o",
+            str(out),
+            "--json",
+        ]
+        first = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        journal = tmp_path / "dump.bin.journal"
+        deadline = time.monotonic() + 60
+        while not (journal.exists() and len(journal.read_text().splitlines()) >= 4):
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)  # watching the journal grow
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        done = sum(json.loads(x)["length"] for x in journal.read_text().splitlines()[1:])
+        assert 0 < done < 0x3000 and not out.exists()
+        second = subprocess.run(cmd, capture_output=True, timeout=120)
+        assert second.returncode == 0, second.stderr
+        summary = json.loads(second.stdout)
+        assert summary["resumed_from"] == done  # only the interrupted chunk is read again
+        data = out.read_bytes()
+        assert len(data) == 0x3000
+        # the emulator's DRAM at power-on, from its seed: garbage_fill(size, seed 0)
+        from emulator.memory import garbage_fill
+
+        assert data == bytes(garbage_fill(0x3000, 0))
+        assert not journal.exists()
+    finally:
+        emu.send_signal(signal.SIGTERM)
+        emu.wait(10)
+
+
+def test_resume_refused_when_memory_changed(emulator, image, connect, tmp_path):
+    emu = emulator(image, "mstar", at_prompt=True)
+    c = connect(emu)
+    out = tmp_path / "x.bin"
+    r = MemoryReader(c, chunk=0x400)
+    r.progress = lambda done: (_ for _ in ()).throw(KeyboardInterrupt) if done >= 0x800 else None
+    with pytest.raises(KeyboardInterrupt):
+        r.read_to_file(RAM, 0x1000, out)
+    emu.board.target.memory.write(RAM, b"changed!")
+    from harness.errors import ResumeRefused
+
+    with pytest.raises(ResumeRefused, match="memory changed"):
+        MemoryReader(c, chunk=0x400).read_to_file(RAM, 0x1000, out)
+    with pytest.raises(ResumeRefused, match="different read"):
+        MemoryReader(c, chunk=0x800).read_to_file(RAM, 0x1000, out)
+    stats = MemoryReader(c, chunk=0x400).read_to_file(RAM, 0x1000, out, restart=True)
+    assert out.read_bytes() == emu.board.target.memory.read(RAM, 0x1000)
+    assert stats.resumed_from == 0
+    assert zlib.crc32(out.read_bytes()) == zlib.crc32(emu.board.target.memory.read(RAM, 0x1000))
