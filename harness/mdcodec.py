@@ -66,18 +66,26 @@ class MdFormat:
             raise MdError("address width")
         addr = int(m.group(1), 16)
         rest = line[m.end() :]
-        hex_area = per * (2 * w + 1)
-        area = rest[:hex_area]
-        if len(area) < hex_area:
-            raise MdError("line too short")
-        tokens = area.split()
+        step = 2 * w + 1
+        tokens: list[bytes] = []
+        pos = 0
+        while len(tokens) < per and rest[pos : pos + 1] == b" ":
+            tok = rest[pos + 1 : pos + step]
+            if (
+                len(tok) != 2 * w
+                or not _HEX.match(tok)
+                or rest[pos + step : pos + step + 1] not in (b" ", b"")
+            ):
+                break
+            tokens.append(tok)
+            pos += step
         n = len(tokens)
-        if n == 0 or n > per:
-            raise MdError("hex group count")
-        expected_area = b"".join(b" " + t for t in tokens) + b" " * ((per - n) * (2 * w + 1))
-        if area != expected_area or any(len(t) != 2 * w or not _HEX.match(t) for t in tokens):
-            raise MdError("hex groups malformed")
-        tail = rest[hex_area:]
+        if n == 0:
+            raise MdError("no hex groups")
+        pad = (per - n) * step
+        if n < per and rest[pos : pos + pad] == b" " * pad and len(rest) - pos - pad >= n * w + 2:
+            pos += pad  # padded short line (U-Boot 2013.04 and later)
+        tail = rest[pos:]
         nbytes = n * w
         gap = len(tail) - nbytes
         if gap not in (2, 4) or tail[:gap] != b" " * gap:
@@ -120,13 +128,14 @@ def decode_range(
 
     Returns (good lines by address, addresses of expected lines that are missing or damaged).
     A line is accepted only at an address inside the range, on the line grid, after the last
-    accepted one; two different lines claiming one address are both rejected.
+    accepted one and not further ahead than the lines in between allow; two different lines
+    claiming one address are both rejected.
     """
     good: dict[int, bytes] = {}
     conflicted: set[int] = set()
-    last = start - LINE_BYTES
+    last, last_i = start - LINE_BYTES, -1
     end = start + length
-    for raw in split_lines(text):
+    for i, raw in enumerate(split_lines(text)):
         try:
             line = fmt.parse_line(raw)
         except MdError:
@@ -134,17 +143,18 @@ def decode_range(
         a = line.addr
         if a < start or a >= end or (a - start) % LINE_BYTES:
             continue
-        want = min(LINE_BYTES, end - a)
-        if len(line.data) != want:
+        if len(line.data) != min(LINE_BYTES, end - a):
             continue
         if a in good:
             if good[a] != line.data:
                 conflicted.add(a)
             continue
-        if a <= last:
+        # in order, and no further ahead than the lines seen since the last good one allow
+        # (a damaged address must not push the genuine lines after it out)
+        if a <= last or a - last > LINE_BYTES * (i - last_i + 1):
             continue
         good[a] = line.data
-        last = a
+        last, last_i = a, i
     for a in conflicted:
         good.pop(a, None)
     missing = [a for a in range(start, end, LINE_BYTES) if a not in good]

@@ -31,8 +31,15 @@ def image_path(tmp_path_factory):
 def test_serves_a_pty_prints_its_path_links_and_stops_on_sigterm(tmp_path, image_path):
     link = tmp_path / "ttyCAM"
     proc = start(
-        "--image", str(image_path), "--baud", "0", "--at-prompt", "--link", str(link),
-        "--boot-window", "5",
+        "--image",
+        str(image_path),
+        "--baud",
+        "0",
+        "--at-prompt",
+        "--link",
+        str(link),
+        "--boot-window",
+        "5",
     )
     try:
         path = proc.stdout.readline().decode().strip()

@@ -95,14 +95,18 @@ def read_or_fail(emu, connect, tmp_path, start, length, chunk, **console):
     return data, stats
 
 
+@pytest.mark.parametrize("profile, ram", [("mstar", RAM), ("mainline", 0x41000000)])
 @pytest.mark.parametrize("faults", FAULT_KINDS)
-def test_each_fault_kind_alone(emulator, image, connect, tmp_path, faults):
-    emu = emulator(image, "mstar", at_prompt=True, faults=faults, seed=3)
+def test_each_fault_kind_alone(
+    emulator, image, golden_image, connect, tmp_path, faults, profile, ram
+):
+    img = image if profile == "mstar" else golden_image
+    emu = emulator(img, profile, at_prompt=True, faults=faults, seed=3)
     data = payload(2, 0x4000)
-    emu.board.target.memory.write(RAM, data)
-    res = read_or_fail(emu, connect, tmp_path, RAM, len(data), 0x1000, quiet=0.1, timeout=1.0)
+    emu.board.target.memory.write(ram, data)
+    res = read_or_fail(emu, connect, tmp_path, ram, len(data), 0x1000, quiet=0.1, timeout=1.0)
     if res is not None:
-        assert res[0] == emu.board.target.memory.read(RAM, len(data))
+        assert res[0] == emu.board.target.memory.read(ram, len(data))
         if emu.board.boots == 0:
             assert res[0] == data
     if faults.startswith(("flip", "drop", "dup", "garbage", "stall", "in-")):
