@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", type=_host_port, metavar="HOST:PORT", help="serve over TCP instead of a pty"
     )
     p.add_argument("--at-prompt", action="store_true", help="start stopped at the U-Boot prompt")
+    p.add_argument("--power-on-after", type=float, metavar="SECONDS",
+                   help="start unpowered; power the camera on after SECONDS (as a user would)")
     p.add_argument(
         "--boot-window",
         type=float,
@@ -93,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             boot_window=args.boot_window,
             writable=args.writable,
             partitions=args.partitions,
+            powered=args.power_on_after is None,
             on_new_path=_announce,
         )
     except (ImageError, FaultSpecError, profiles.ProfileError) as exc:
@@ -106,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     emu.start()
     if args.listen:
         _announce(emu.port)
+    if args.power_on_after is not None:
+        threading.Timer(args.power_on_after, emu.power_on).start()
     try:
         while not done.wait(0.5):
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -62,6 +63,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--restart", action="store_true", help="ignore an earlier interrupted run")
     r.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    b = sub.add_parser("backup", help="back up a camera's partitions, from power-on")
+    _add_console_args(b)
+    b.add_argument("--model", required=True, help="model suffix for the file names, e.g. y203c")
+    b.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    b.add_argument("--partitions", default="ROOTFS,HOME", help="names (ROOTFS,HOME), or all")
+    b.add_argument(
+        "--bootlog", type=Path, help="a saved terminal log of a full boot (for its partition table)"
+    )
+    b.add_argument(
+        "--table-from", choices=("bootlog", "model"), help="which table wins when they disagree"
+    )
+    b.add_argument(
+        "--ram", type=_size, default=0x21000000, help="RAM window for sf read (default 0x21000000)"
+    )
+    b.add_argument(
+        "--chunk", type=_size, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
+    )
+    b.add_argument(
+        "--power-timeout",
+        type=float,
+        default=300.0,
+        help="seconds to wait for U-Boot after power-on",
+    )
+
+    pl = sub.add_parser("parse-log", help="turn a terminal log of md output into binary")
+    pl.add_argument("log", type=Path)
+    pl.add_argument("-o", "--output", type=Path, required=True)
+    pl.add_argument("--start", type=_size, help="first address (default: the log's first line)")
+    pl.add_argument("--length", type=_size, help="bytes (default: to the log's last line)")
+
+    sw = sub.add_parser("swap", help="reverse every 4-byte word (community .img to flash order)")
+    sw.add_argument("input", type=Path)
+    sw.add_argument("output", type=Path)
     return p
 
 
@@ -106,7 +141,136 @@ def cmd_read_mem(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"read-mem": cmd_read_mem}
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .backup import Backup, Plan
+    from .partitions import disagreement, from_bootlog, model_table, select
+
+    model_parts = model_table(args.model)
+    log_parts = None
+    if args.bootlog:
+        log_parts = from_bootlog(read_text(args.bootlog))
+    if log_parts and model_parts and disagreement(log_parts, model_parts) and not args.table_from:
+        diff = "; ".join(disagreement(log_parts, model_parts))
+        raise UsageError(
+            f"the partition tables disagree ({args.bootlog} first, the built-in {args.model} "
+            f"table second): {diff}; choose one with --table-from bootlog or --table-from model"
+        )
+    if log_parts and (args.table_from != "model" or not model_parts):
+        table, source = log_parts, f"bootlog {args.bootlog}"
+    elif model_parts:
+        table, source = model_parts, f"built-in table of {args.model}"
+    else:
+        raise UsageError(f"no built-in partition table for model {args.model!r}: give --bootlog")
+    parts = select(table, args.partitions)
+    plan = Plan(
+        args.model,
+        args.output,
+        parts,
+        all_=args.partitions == "all",
+        ram=args.ram,
+        chunk=args.chunk,
+        partition_source=source,
+    )
+    args.output.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        transport = Transport(args.port, args.baud)
+        stack.callback(transport.close)
+
+        def progress(p):
+            bar = Progress(p.size)
+            stack.callback(bar.close)
+            return bar
+
+        job = Backup(
+            transport,
+            plan,
+            prompt=args.prompt,
+            timeout=args.timeout,
+            power_timeout=args.power_timeout,
+            say=say,
+            progress=progress,
+        )
+        manifest = job.run()
+    done = manifest.get("partitions", {})
+    print(
+        f"backup of {len(parts)} partitions in {args.output}: "
+        + ", ".join(done[p.name]["files"][0] for p in parts if p.name in done)
+        + " (manifest.json, bootlog.txt)"
+    )
+    return 0
+
+
+def cmd_parse_log(args: argparse.Namespace) -> int:
+    from .logparse import decode_log
+
+    data, rep = decode_log(read_bytes(args.log), args.start, args.length)
+    if not rep.width:
+        raise UsageError(f"{args.log}: no md lines found")
+    for addr in rep.duplicates[:10]:
+        say(f"duplicate line at 0x{addr:x} (same data, used once)")
+    for number, why in rep.damaged[:20]:
+        say(f"{args.log}:{number}: damaged md line ({why})")
+    problems = [f"gap at 0x{a:x} ({n} bytes)" for a, n in rep.gaps[:20]]
+    problems += [f"two different lines for 0x{a:x}" for a in rep.conflicts[:20]]
+    if problems:
+        raise DumpError(f"{args.log}: " + "; ".join(problems) + "; nothing written")
+    write_atomic(args.output, data)
+    print(
+        f"{len(data)} bytes from 0x{rep.start:x} ({rep.lines} md lines of "
+        f"{rep.width}-byte objects) -> {args.output}"
+    )
+    return 0
+
+
+def cmd_swap(args: argparse.Namespace) -> int:
+    from .jffs2.nodes import swap_words
+
+    data = read_bytes(args.input)
+    if len(data) % 4:
+        raise UsageError(
+            f"{args.input} is {len(data)} bytes, not a multiple of 4: not a word-swapped image"
+        )
+    write_atomic(args.output, swap_words(data))
+    print(f"{len(data)} bytes, every 4-byte word reversed -> {args.output}")
+    return 0
+
+
+def say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def read_text(path: Path) -> str:
+    return read_bytes(path).decode("latin-1")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """The file appears complete under its name, or not at all."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DumpError(f"cannot write {path}: {exc.strerror}") from None
+
+
+COMMANDS = {
+    "read-mem": cmd_read_mem,
+    "backup": cmd_backup,
+    "parse-log": cmd_parse_log,
+    "swap": cmd_swap,
+}
 
 
 def main(argv: Optional[list[str]] = None) -> int:

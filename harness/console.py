@@ -68,6 +68,7 @@ class Console:
         self.damaged_prompts = 0
         self.retries = 0
         self.last_output = b""  # what arrived before the exchange was found damaged
+        self.banner_expected = False  # `version` prints the line a reboot starts with
 
     # -- receiving -----------------------------------------------------------------------
     def _fill(self, timeout: float) -> bool:
@@ -89,11 +90,10 @@ class Console:
         self.buf.clear()
         return out
 
-    @staticmethod
-    def check_reset(text: bytes) -> None:
+    def check_reset(self, text: bytes) -> None:
         for line in text.split(b"\n"):
             line = line.strip(b"\r")
-            if _MD_LINE.match(line):
+            if _MD_LINE.match(line) or (self.banner_expected and line.startswith(b"U-Boot 20")):
                 continue
             if line.startswith(RESET_MARKERS) or RESET_BANNER.match(line):
                 if b"Linux" in line or b"kernel" in line:
@@ -264,7 +264,11 @@ class Console:
         Raises Garbled when the exchange was damaged on the line (the caller may retry)."""
         self.policy.check(command)
         self._type(command.encode("ascii"))
-        out = self.read_to_prompt(timeout, on_data)
+        self.banner_expected = command.split()[0] == "version"
+        try:
+            out = self.read_to_prompt(timeout, on_data)
+        finally:
+            self.banner_expected = False
         if check_errors:
             for line in out.split(b"\n"):
                 if line.startswith(ERROR_MARKERS):

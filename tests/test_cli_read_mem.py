@@ -2,18 +2,12 @@
 
 import json
 import random
-import subprocess
-import sys
 
 import pytest
 
+from tests.run_cli import uboot_dump
+
 RAM = 0x21000000
-
-
-def dump(*args, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args], capture_output=True, timeout=timeout
-    )
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +18,13 @@ def image():
 def test_summary_and_json(emulator, image, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True)
     out = tmp_path / "m.bin"
-    r = dump(
+    r = uboot_dump(
         "read-mem", "--port", emu.port, "--start", "0x21000000", "--length", "8K", "-o", str(out)
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().startswith("read 8192 bytes from 0x21000000 in ")
     assert out.read_bytes() == emu.board.target.memory.read(RAM, 8192)
-    r = dump(
+    r = uboot_dump(
         "read-mem",
         "--port",
         emu.port,
@@ -53,7 +47,7 @@ def one_line_error(r, code, text):
 
 
 def test_port_cannot_be_opened(tmp_path):
-    r = dump(
+    r = uboot_dump(
         "read-mem",
         "--port",
         "/dev/nonexistent-tty",
@@ -69,7 +63,7 @@ def test_port_cannot_be_opened(tmp_path):
 
 def test_wrong_prompt(emulator, image, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True)
-    r = dump(
+    r = uboot_dump(
         "read-mem",
         "--port",
         emu.port,
@@ -96,7 +90,7 @@ def test_wrong_prompt(emulator, image, tmp_path):
     ],
 )
 def test_bad_arguments(tmp_path, args, text):
-    r = dump("read-mem", "--port", "/dev/null", *args, "-o", str(tmp_path / "x"))
+    r = uboot_dump("read-mem", "--port", "/dev/null", *args, "-o", str(tmp_path / "x"))
     one_line_error(r, 2, text)
 
 
@@ -104,7 +98,7 @@ def test_existing_output_is_not_overwritten(emulator, image, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True)
     out = tmp_path / "exists.bin"
     out.write_bytes(b"keep")
-    r = dump(
+    r = uboot_dump(
         "read-mem", "--port", emu.port, "--start", "0x21000000", "--length", "16", "-o", str(out)
     )
     one_line_error(r, 2, "exists")
@@ -120,9 +114,18 @@ def test_target_reset_or_adapter_gone_keeps_state_for_resume(
 ):
     emu = emulator(image, "mstar", at_prompt=True, faults=faults, boot_window=0.1)
     out = tmp_path / "r.bin"
-    r = dump(
-        "read-mem", "--port", emu.port, "--start", "0x21000000", "--length", "0x4000",
-        "--chunk", "0x1000", "-o", str(out),
+    r = uboot_dump(
+        "read-mem",
+        "--port",
+        emu.port,
+        "--start",
+        "0x21000000",
+        "--length",
+        "0x4000",
+        "--chunk",
+        "0x1000",
+        "-o",
+        str(out),
     )
     one_line_error(r, code, text)
     assert not out.exists()

@@ -1,0 +1,247 @@
+"""The camera workflow: from power-on to restorable sys_<model>/home_<model> images.
+
+Power-on (Enter every 50 ms until U-Boot's prompt), the boot log saved, the partition table
+decided, `sf probe`, then per partition: fill the RAM window with 0xFF, `sf read` it there,
+and read it back with the verified reader (the same code as read-mem). A reset or power
+loss in the middle sends it back to power-on; the flash is read into RAM again and the read
+continues from its journal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from .console import Console
+from .errors import CommandFailed, NoPrompt, TargetReset, UsageError
+from .jffs2.nodes import scan
+from .partitions import Partition, output_names
+from .policy import ReadOnlyPolicy
+from .reader import DEFAULT_CHUNK, MemoryReader
+from .replies import ReplyError, sf_read_reply
+from .transport import Transport
+
+KNOWN_PROMPTS = (b"MStar # ", b"SigmaStar # ", b"=> ")
+LINUX_MARKERS = (b"Starting kernel", b"Linux version", b"Booting Linux")
+BOOT_MARKERS = (b"IPL ", b"U-Boot 20")
+LINUX_PROMPT = re.compile(rb"(?:^|\n)[^\n]{0,40}(?:# |\$ |login: )$")
+ENTER_EVERY = 0.05
+MAX_RECOVERIES = 3
+SF_BYTES_PER_S = 1e6  # a slow SPI read, for the timeout of `sf read` only
+IDENTITY_WARNING = (
+    "vd1 and conf hold the device identity and Wi-Fi credentials, and ROOTFS's etc/back.bin "
+    "the P2P/cloud IDs and a password: do not share those files (see `uboot-dump jffs2 clean`)"
+)
+
+
+@dataclass
+class Plan:
+    model: str
+    out_dir: Path
+    partitions: tuple[Partition, ...]
+    all_: bool = False
+    ram: int = 0x21000000
+    chunk: int = DEFAULT_CHUNK
+    partition_source: str = ""
+
+
+class Backup:
+    def __init__(
+        self,
+        transport: Transport,
+        plan: Plan,
+        *,
+        prompt: Optional[str] = None,
+        timeout: float = 10.0,
+        power_timeout: float = 300.0,
+        say: Callable[[str], None] = print,
+        progress: Callable[[Partition], Optional[Callable[[int], None]]] = lambda p: None,
+    ):
+        self.t = transport
+        self.plan = plan
+        self.prompt = prompt.encode("latin-1") if prompt else None
+        self.timeout = timeout
+        self.power_timeout = power_timeout
+        self.say = say
+        self.progress = progress
+        size = max((p.size for p in plan.partitions), default=0)
+        self.policy = ReadOnlyPolicy(ram_window=(plan.ram, plan.ram + size))
+        self.manifest_path = plan.out_dir / "manifest.json"
+        self.manifest = self._load_manifest()
+        self.console: Optional[Console] = None
+
+    # -- power-on ------------------------------------------------------------------------
+    def bring_up(self) -> Console:
+        """Enter every 50 ms until U-Boot's prompt; the boot is appended to bootlog.txt."""
+        self.say("Power the camera on now (if it is on, it is found at its prompt).")
+        log = open(self.plan.out_dir / "bootlog.txt", "ab")
+        try:
+            buf = bytearray()
+            linux_said = False
+            deadline = time.monotonic() + self.power_timeout
+            prompts = (self.prompt,) if self.prompt else KNOWN_PROMPTS
+            found = None
+            while found is None:
+                if time.monotonic() > deadline:
+                    raise NoPrompt(
+                        f"no U-Boot prompt within {self.power_timeout:.0f} s of power-on: check "
+                        "the wiring (TX, RX, GND), the baud rate and the power"
+                    )
+                self.t.write(b"\r")
+                end = time.monotonic() + ENTER_EVERY
+                while (left := end - time.monotonic()) > 0:
+                    data = self.t.read(left)
+                    if data:
+                        buf += data
+                        log.write(data)
+                for p in prompts:
+                    if buf.endswith(b"\n" + p) or bytes(buf) == p:
+                        found = p
+                booting = any(m in buf for m in LINUX_MARKERS)
+                shell = found is None and LINUX_PROMPT.search(buf) is not None
+                if (booting or shell) and not linux_said:
+                    linux_said = True
+                    self.say("The camera is booting Linux: switch it off and on again.")
+                for m in BOOT_MARKERS:
+                    if m in buf:  # a new boot: say it again if this one goes to Linux too
+                        linux_said = False
+                        del buf[: buf.rfind(m) + len(m)]
+                del buf[:-4096]
+            # the Enters still on their way each bring a prompt: let them come
+            while data := self.t.read(0.3):
+                log.write(data)
+        finally:
+            log.close()
+        console = Console(self.t, found.decode("latin-1"), timeout=self.timeout, policy=self.policy)
+        console.sync()
+        return console
+
+    # -- the partitions -------------------------------------------------------------------
+    def run(self) -> dict:
+        plan = self.plan
+        plan.out_dir.mkdir(parents=True, exist_ok=True)
+        console = self.bring_up()
+        info = self._identify(console)
+        self.manifest.update(info)
+        self.manifest["model"] = plan.model
+        self.manifest["partition_source"] = plan.partition_source
+        for p in plan.partitions:
+            if self._already_done(p):
+                self.say(f"{p.describe()}: already backed up, skipped")
+                continue
+            for attempt in range(MAX_RECOVERIES + 1):
+                try:
+                    self._dump(console, p)
+                    break
+                except TargetReset as exc:
+                    if attempt == MAX_RECOVERIES:
+                        raise
+                    self.say(f"{exc}; waiting for U-Boot again (the read resumes from its journal)")
+                    console = self.bring_up()
+                    self._identify(console)
+        self.say("Warning: " + IDENTITY_WARNING)
+        return self.manifest
+
+    def _identify(self, console: Console) -> dict:
+        version = console.run("version").decode("latin-1").strip().splitlines()
+        probe = console.run("sf probe").decode("latin-1").strip().splitlines()
+        return {
+            "uboot_version": next((v for v in version if "U-Boot" in v), ""),
+            "flash": probe,
+        }
+
+    def _dump(self, console: Console, p: Partition) -> None:
+        plan = self.plan
+        names = output_names(p, plan.model, plan.all_)
+        if not names:
+            raise UsageError(f"{p.name}: no output name (use --partitions all to dump it)")
+        target = plan.out_dir / names[0]
+        self.say(f"{p.describe()}: sf read into RAM at 0x{plan.ram:x}")
+        t0 = time.monotonic()
+        console.run(f"mw.b {plan.ram:x} ff {p.size:x}")
+        out = console.run(
+            f"sf read {plan.ram:x} {p.offset:x} {p.size:x}",
+            timeout=self.timeout + p.size / SF_BYTES_PER_S,
+        )
+        try:
+            sf_read_reply(out, p.offset, p.size)
+        except ReplyError as exc:
+            raise CommandFailed(f"{p.name}: {exc}") from None
+        reader = MemoryReader(console, chunk=plan.chunk, progress=self.progress(p))
+        stats = reader.read_to_file(plan.ram, p.size, target)
+        data = target.read_bytes()
+        for extra in names[1:]:
+            link = plan.out_dir / extra
+            if link.exists():
+                link.unlink()
+            os.link(target, link)
+        entry = {
+            "files": names,
+            "partition": p.name,
+            "mtd": p.index,
+            "offset": p.offset,
+            "size": p.size,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "crc32": f"{zlib.crc32(data):08x}",
+            "seconds": round(time.monotonic() - t0, 2),
+            "bytes_per_s": round(stats.rate, 1),
+            "lines_reread": stats.lines_reread,
+            "erased_chunks_skipped": stats.erased_chunks_skipped,
+            "resumed_from": stats.resumed_from,
+        }
+        check = jffs2_report(data)
+        if check is not None:
+            entry["jffs2"] = check
+            for problem in check["problems"]:
+                self.say(f"{p.name}: JFFS2 check: {problem} (the bytes are kept as read)")
+        self.manifest.setdefault("partitions", {})[p.name] = entry
+        self._save_manifest()
+        self.say(f"{p.describe()}: {len(data)} bytes -> {', '.join(names)}")
+
+    # -- manifest ------------------------------------------------------------------------
+    def _load_manifest(self) -> dict:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _save_manifest(self) -> None:
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.manifest, indent=2) + "\n")
+        os.replace(tmp, self.manifest_path)
+
+    def _already_done(self, p: Partition) -> bool:
+        entry = self.manifest.get("partitions", {}).get(p.name)
+        if not entry or entry.get("offset") != p.offset or entry.get("size") != p.size:
+            return False
+        path = self.plan.out_dir / entry["files"][0]
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        except OSError:
+            return False
+
+
+def jffs2_report(data: bytes) -> Optional[dict]:
+    """Node-header check of an image, or None if it holds no JFFS2 at all."""
+    s = scan(data)
+    if s.layout is None:
+        return None
+    problems = [f"{why} at 0x{off:x}" for off, why in s.crc_errors[:20]]
+    if len(s.crc_errors) > 20:
+        problems.append(f"... {len(s.crc_errors) - 20} more")
+    if s.layout != "little":
+        problems.append(f"layout is {s.layout}, not little-endian in flash order")
+    return {
+        "layout": s.layout,
+        "nodes": dict(s.nodes),
+        "crc_errors": len(s.crc_errors),
+        "erased_bytes": s.erased,
+        "problems": problems,
+    }

@@ -1,0 +1,134 @@
+"""Where the partition table comes from: a saved boot log, or the model's built-in table.
+
+Pure parsing, no I/O. A boot log gives it as the kernel's `Creating N MTD partitions` lines
+or as `mtdparts=` in the kernel command line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .units import parse_size
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: int
+    name: str
+    offset: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+    def describe(self) -> str:
+        return f"mtd{self.index} {self.name} 0x{self.offset:06x}-0x{self.end:06x}"
+
+
+MSTAR_TABLE = (
+    ("BOOT", 0x000000, 0x050000),
+    ("KERNEL", 0x050000, 0x180000),
+    ("ROOTFS", 0x1D0000, 0x1E0000),
+    ("HOME", 0x3B0000, 0xC30000),
+    ("vd1", 0xFE0000, 0x010000),
+    ("conf", 0xFF0000, 0x010000),
+)
+# Yi models on the MStar Infinity3 with the table above (kernel logs posted by their owners).
+MODELS = {m: MSTAR_TABLE for m in ("y203c", "h201c", "y25", "y23")}
+RESTORE_NAMES = {"ROOTFS": "sys", "HOME": "home"}
+
+_CREATING = re.compile(r'Creating (\d+) MTD partitions on "([^"]*)":')
+_MTD_LINE = re.compile(r'0x([0-9a-fA-F]+)-0x([0-9a-fA-F]+) : "([^"]+)"')
+_MTDPARTS = re.compile(r"mtdparts=([^\s]+)")
+_MTDPART = re.compile(r"^(-|[0-9a-fA-Fx]+[kKmMgG]?)(?:@([0-9a-fA-Fx]+[kKmMgG]?))?\(([^)]+)\)(ro)?$")
+
+
+def model_table(model: str) -> tuple[Partition, ...] | None:
+    table = MODELS.get(model)
+    if table is None:
+        return None
+    return tuple(Partition(i, n, o, s) for i, (n, o, s) in enumerate(table))
+
+
+def from_bootlog(text: str, flash_size: int = 0x1000000) -> tuple[Partition, ...]:
+    """The table in a terminal log of a full boot; UsageError if it has none."""
+    text = text.replace("\r", "")
+    m = _CREATING.search(text)
+    if m:
+        count = int(m.group(1))
+        parts: list[Partition] = []
+        for line in text[m.end() :].split("\n")[1 : count + 1]:
+            lm = _MTD_LINE.search(line)
+            if not lm:
+                raise UsageError(f"boot log: expected {count} partition lines after {m.group(0)!r}")
+            start, end = int(lm.group(1), 16), int(lm.group(2), 16)
+            parts.append(Partition(len(parts), lm.group(3), start, end - start))
+        return tuple(parts)
+    m = _MTDPARTS.search(text)
+    if m:
+        return parse_mtdparts(m.group(1), flash_size)
+    raise UsageError("boot log has no partition table ('Creating N MTD partitions' or mtdparts=)")
+
+
+def parse_mtdparts(spec: str, flash_size: int) -> tuple[Partition, ...]:
+    """`hi_sfc:256k(boot)ro,64k(env),-(rest)` into partitions."""
+    _, _, body = spec.partition(":")
+    parts: list[Partition] = []
+    offset = 0
+    for item in body.split(","):
+        m = _MTDPART.match(item.strip())
+        if not m:
+            raise UsageError(f"boot log: cannot read mtdparts entry {item!r}")
+        size_s, at_s, name = m.group(1), m.group(2), m.group(3)
+        if at_s:
+            offset = parse_size(at_s)
+        size = flash_size - offset if size_s == "-" else parse_size(size_s)
+        parts.append(Partition(len(parts), name, offset, size))
+        offset += size
+    return tuple(parts)
+
+
+def disagreement(a: tuple[Partition, ...], b: tuple[Partition, ...]) -> list[str]:
+    """What differs between two tables, in words; empty when they agree."""
+    out = []
+    names_a = {p.name: p for p in a}
+    names_b = {p.name: p for p in b}
+    for name in sorted(
+        set(names_a) | set(names_b), key=lambda n: (names_a.get(n) or names_b[n]).offset
+    ):
+        pa, pb = names_a.get(name), names_b.get(name)
+        if pa is None:
+            out.append(f"{name} only in the second ({pb.describe()})")  # type: ignore[union-attr]
+        elif pb is None:
+            out.append(f"{name} only in the first ({pa.describe()})")
+        elif (pa.offset, pa.size) != (pb.offset, pb.size):
+            out.append(f"{name}: {pa.describe()} vs {pb.describe()}")
+    return out
+
+
+def select(table: tuple[Partition, ...], which: str) -> tuple[Partition, ...]:
+    """`ROOTFS,HOME`, or `all`."""
+    if which == "all":
+        return table
+    by_name = {p.name.lower(): p for p in table}
+    chosen = []
+    for name in which.split(","):
+        p = by_name.get(name.strip().lower())
+        if p is None:
+            raise UsageError(
+                f"no partition {name!r} (the table has {', '.join(p.name for p in table)})"
+            )
+        chosen.append(p)
+    return tuple(chosen)
+
+
+def output_names(p: Partition, model: str, all_: bool) -> list[str]:
+    names = []
+    if p.name in RESTORE_NAMES:
+        names.append(f"{RESTORE_NAMES[p.name]}_{model}")
+    if all_:
+        names.append(f"mtd{p.index}_{p.name}.bin")
+    return names
