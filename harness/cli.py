@@ -94,6 +94,29 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--start", type=_size, help="first address (default: the log's first line)")
     pl.add_argument("--length", type=_size, help="bytes (default: to the log's last line)")
 
+    j = sub.add_parser("jffs2", help="inspect, unpack, repack and clean JFFS2 images")
+    jsub = j.add_subparsers(dest="jffs2_command", required=True, parser_class=_Parser)
+    ji = jsub.add_parser("inspect", help="layout, nodes, CRC errors, and which fix applies")
+    ji.add_argument("image", type=Path)
+    ji.add_argument("--json", action="store_true")
+    ju = jsub.add_parser("unpack", help="extract safely (never outside DIR, never through a link)")
+    ju.add_argument("image", type=Path)
+    ju.add_argument("-d", "--dest", type=Path, required=True, help="an empty or new directory")
+    ju.add_argument("--force", action="store_true", help="extract even with CRC errors")
+    jr = jsub.add_parser(
+        "repack", help="mkfs.jffs2 -l, reproducible, checked against the partition"
+    )
+    jr.add_argument("tree", type=Path)
+    jr.add_argument("-o", "--output", type=Path, required=True)
+    jr.add_argument("--partition-size", type=_size, required=True)
+    jr.add_argument("--erase-size", type=_size, default=0x10000)
+    jc = jsub.add_parser("clean", help="a shareable image without the device identity")
+    jc.add_argument("image", type=Path)
+    jc.add_argument("-o", "--output", type=Path, required=True)
+    jc.add_argument("--remove", action="append", help="path to remove (default etc/back.bin)")
+    jc.add_argument("--partition-size", type=_size, help="default: the input image's size")
+    jc.add_argument("--erase-size", type=_size, default=0x10000)
+
     sw = sub.add_parser("swap", help="reverse every 4-byte word (community .img to flash order)")
     sw.add_argument("input", type=Path)
     sw.add_argument("output", type=Path)
@@ -235,6 +258,79 @@ def cmd_swap(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_jffs2(args: argparse.Namespace) -> int:
+    from .jffs2.fs import Jffs2Error
+
+    try:
+        return JFFS2_COMMANDS[args.jffs2_command](args)
+    except Jffs2Error as exc:
+        raise DumpError(str(exc)) from None
+
+
+def jffs2_inspect(args: argparse.Namespace) -> int:
+    from .jffs2.inspect import format_report, inspect
+
+    report = inspect(read_bytes(args.image))
+    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    return 0 if report["advice"][0].startswith("OK") else 1
+
+
+def jffs2_unpack(args: argparse.Namespace) -> int:
+    from .jffs2.extract import extract
+    from .jffs2.fs import read_fs
+
+    dest = args.dest
+    if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
+        raise UsageError(f"{dest} is not an empty directory")
+    fs = read_fs(read_bytes(args.image))
+    if fs.layout != "little":
+        say(f"{args.image}: read as {fs.layout} (see `uboot-dump jffs2 inspect`)")
+    if fs.crc_errors and not args.force:
+        where = ", ".join(f"0x{o:x} {w}" for o, w in fs.crc_errors[:5])
+        raise DumpError(
+            f"{len(fs.crc_errors)} nodes fail their CRC ({where}); --force extracts anyway"
+        )
+    if not fs.entries:
+        raise DumpError(f"{args.image}: nothing to extract (no directory entries)")
+    dest.mkdir(parents=True, exist_ok=True)
+    w = extract(fs.entries, dest)
+    for problem in fs.problems + w.skipped:
+        say(f"{args.image}: {problem}")
+    print(f"{w.written} entries -> {dest}" + (f" ({len(w.skipped)} skipped)" if w.skipped else ""))
+    if not w.written:
+        raise DumpError("nothing was extracted")
+    return 0
+
+
+def jffs2_repack(args: argparse.Namespace) -> int:
+    from .jffs2.repack import repack
+
+    data = repack(args.tree, args.partition_size, args.erase_size)
+    write_atomic(args.output, data)
+    print(f"{len(data)} bytes (partition {args.partition_size}) -> {args.output}")
+    return 0
+
+
+def jffs2_clean(args: argparse.Namespace) -> int:
+    from .jffs2.clean import clean
+
+    data = read_bytes(args.image)
+    remove = args.remove or ["etc/back.bin"]
+    out, removed = clean(data, remove, args.partition_size or len(data), args.erase_size)
+    write_atomic(args.output, out)
+    names = ", ".join("/".join(e.path) for e in removed)
+    print(f"removed {names}; no 16-byte run of them remains; {len(out)} bytes -> {args.output}")
+    return 0
+
+
+JFFS2_COMMANDS = {
+    "inspect": jffs2_inspect,
+    "unpack": jffs2_unpack,
+    "repack": jffs2_repack,
+    "clean": jffs2_clean,
+}
+
+
 def say(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
@@ -270,6 +366,7 @@ COMMANDS = {
     "backup": cmd_backup,
     "parse-log": cmd_parse_log,
     "swap": cmd_swap,
+    "jffs2": cmd_jffs2,
 }
 
 

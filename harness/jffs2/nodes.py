@@ -50,7 +50,7 @@ def _order(layout: str) -> str:
     return "<" if layout.startswith("little") else ">"
 
 
-def header_ok(data: bytes, off: int, order: str) -> tuple[int, int] | None:
+def header_ok(data: bytes | bytearray, off: int, order: str) -> tuple[int, int] | None:
     """(nodetype, totlen) if a valid header starts at `off`, else None."""
     if off + 12 > len(data):
         return None

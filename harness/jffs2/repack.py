@@ -1,0 +1,67 @@
+"""`jffs2 repack`: mkfs.jffs2 -l -e ERASE with owners squashed (-U) and every timestamp set to
+one value (the node CRCs recomputed), so the same tree always gives the same bytes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .fs import Jffs2Error
+from .nodes import ACCURATE, header_ok, jffs2_crc
+
+
+def mkfs_path() -> str:
+    found = shutil.which("mkfs.jffs2") or next(
+        (p for p in ("/usr/sbin/mkfs.jffs2", "/sbin/mkfs.jffs2") if os.path.exists(p)), None
+    )
+    if not found:
+        raise Jffs2Error("mkfs.jffs2 is missing: install the Debian package mtd-utils")
+    return found
+
+
+def fix_times(image: bytes, when: int = 0) -> bytes:
+    """Every inode's atime/mtime/ctime and every dirent's mctime set to `when` (LE image)."""
+    out = bytearray(image)
+    off = 0
+    while off < len(out):
+        h = header_ok(out, off, "<")
+        if not h:
+            off += 4
+            continue
+        ntype, totlen = h
+        ntype |= ACCURATE
+        if ntype == 0xE002 and totlen >= 68:
+            struct.pack_into("<III", out, off + 32, when, when, when)
+            struct.pack_into("<I", out, off + 64, jffs2_crc(bytes(out[off : off + 60])))
+        elif ntype == 0xE001 and totlen >= 40:
+            struct.pack_into("<I", out, off + 24, when)
+            struct.pack_into("<I", out, off + 32, jffs2_crc(bytes(out[off : off + 32])))
+        off += (totlen + 3) & ~3
+    return bytes(out)
+
+
+def repack(tree: Path, partition_size: int, erase_size: int = 0x10000, when: int = 0) -> bytes:
+    if not tree.is_dir():
+        raise Jffs2Error(f"{tree} is not a directory")
+    if not any(tree.iterdir()):
+        raise Jffs2Error(f"{tree} is empty: nothing to pack")
+    with tempfile.TemporaryDirectory() as d:
+        img = Path(d) / "image.jffs2"
+        r = subprocess.run(
+            [mkfs_path(), "-l", "-U", "-e", hex(erase_size), "-r", str(tree), "-o", str(img)],
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode != 0:
+            why = (r.stderr.strip().splitlines() or ["failed"])[-1]
+            raise Jffs2Error(f"mkfs.jffs2: {why}")
+        data = fix_times(img.read_bytes(), when)
+    if len(data) > partition_size:
+        raise Jffs2Error(
+            f"the image is {len(data)} bytes, larger than the partition ({partition_size} bytes)"
+        )
+    return data
