@@ -39,6 +39,7 @@ class Board:
             boot_window if boot_window is not None else float(profile.autoboot.get("window_s", 1.0))
         )
         self._skip_boot = at_prompt
+        self._at_prompt_next = False
         self.boots = 0
         self.state = "off"  # off, booting, uboot, linux
         self._stop = threading.Event()
@@ -64,17 +65,19 @@ class Board:
             self.uart.power(False)
             self._cv.notify_all()
 
-    def power_on(self) -> None:
+    def power_on(self, at_prompt: bool = False) -> None:
+        """Power on; with at_prompt, as if Enter were held: straight to the prompt, silently."""
         with self._cv:
             if self._on:
                 return
+            self._at_prompt_next = at_prompt
             self._on = True
             self.uart.power(True)
             self._cv.notify_all()
 
-    def power_cycle(self) -> None:
+    def power_cycle(self, at_prompt: bool = False) -> None:
         self.power_off()
-        self.power_on()
+        self.power_on(at_prompt)
 
     # -- the firmware ------------------------------------------------------------------
     def _new_target(self) -> Target:
@@ -105,7 +108,7 @@ class Board:
                 gen = self.uart.begin()
             if gen != power_seen:  # power was lost since the last boot: DRAM is gone
                 power_seen = gen
-                self._skip_boot = False
+                self._skip_boot = self._at_prompt_next
                 self.boots += 1
                 self.target = self._new_target()
             try:

@@ -54,8 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--listen", type=_host_port, metavar="HOST:PORT", help="serve over TCP instead of a pty"
     )
     p.add_argument("--at-prompt", action="store_true", help="start stopped at the U-Boot prompt")
-    p.add_argument("--power-on-after", type=float, metavar="SECONDS",
-                   help="start unpowered; power the camera on after SECONDS (as a user would)")
+    p.add_argument(
+        "--power-on-after",
+        type=float,
+        metavar="SECONDS",
+        help="start unpowered; power the camera on after SECONDS (as a user would)",
+    )
     p.add_argument(
         "--boot-window",
         type=float,

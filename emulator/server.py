@@ -87,14 +87,14 @@ class Emulator:
             self.endpoint.close()
             self._started = False
 
-    def power_cycle(self) -> None:
-        self.board.power_cycle()
+    def power_cycle(self, at_prompt: bool = False) -> None:
+        self.board.power_cycle(at_prompt)
 
     def power_off(self) -> None:
         self.board.power_off()
 
-    def power_on(self) -> None:
-        self.board.power_on()
+    def power_on(self, at_prompt: bool = False) -> None:
+        self.board.power_on(at_prompt)
 
     @property
     def state(self) -> str:
