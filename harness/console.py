@@ -200,38 +200,45 @@ class Console:
             pass
 
     # -- the session ---------------------------------------------------------------------
-    def sync(self, attempts: int = 6) -> str:
+    def sync(self, attempts: int = 4) -> str:
         """Find (or confirm) the prompt; the session is then idle at it.
 
-        Without a given prompt, Enter is pressed until the last line comes back the same
-        twice; then an `echo` of a random word must come back as U-Boot answers it."""
-        if not self.prompt:
-            self.check_reset_or_linux(self._drain(SYNC_QUIET, self.timeout))
-        previous = None
+        Ctrl-C first: it stops whatever an earlier, interrupted session left running (an md
+        of megabytes would otherwise go on for an hour) and is harmless at a prompt. Then an
+        `echo` of a random word: an empty line would repeat the last command, which may be
+        that md. The last line after its answer is the prompt; Enter must bring the same line
+        back; `version` must answer as U-Boot does."""
         for _ in range(attempts):
-            self.t.write(b"\r")
-            got = self._drain(
-                SYNC_QUIET, self.timeout, until=b"\n" + self.prompt if self.prompt else None
-            )
+            known = self.prompt or None  # with a known prompt, no need to wait for quiet
+            self.t.write(b"\x03")
+            self.check_reset_or_linux(self._drain(SYNC_QUIET, self.timeout, until=known))
+            nonce = f"sync{secrets.token_hex(4)}".encode()
+            self.t.write(b"echo " + nonce + b"\r")
+            answer = nonce + b"\r\n" + known if known else None
+            got = self._drain(SYNC_QUIET, self.timeout, until=answer)
             self.check_reset_or_linux(got)
-            if self.prompt:
-                if got.endswith(b"\n" + self.prompt):
-                    break
-                continue
+            if nonce + b"\r\n" not in got.replace(b"echo " + nonce, b""):
+                continue  # no answer, or damaged on the line
             tail = got[got.rfind(b"\n") + 1 :]
-            if tail and tail == previous:
-                self.prompt = tail
-                break
-            previous = tail
-        else:
-            if self.prompt:
+            if not tail:
+                continue
+            if self.prompt and tail != self.prompt:
+                if not tail.isascii() or len(tail) > 40:
+                    continue
                 raise NoPrompt(
-                    f"no {self.prompt.decode('latin-1')!r} prompt on the console (wrong --prompt, "
-                    "or the target is not in U-Boot)"
+                    f"the console's prompt is {tail.decode('latin-1')!r}, "
+                    f"not {self.prompt.decode('latin-1')!r} (--prompt)"
                 )
-            raise NoPrompt("no U-Boot prompt: is the target powered and stopped in U-Boot?")
-        self._confirm_uboot()
-        return self.prompt.decode("latin-1")
+            self.t.write(b"\r")  # repeats the echo at most
+            again = self._drain(SYNC_QUIET, self.timeout, until=b"\n" + tail)
+            if again.endswith(b"\n" + tail):
+                self.prompt = tail
+                self._confirm_uboot()
+                return self.prompt.decode("latin-1")
+        raise NoPrompt(
+            "no answer from the console: is the target powered, the wiring right (TX to RX), "
+            "and U-Boot stopped at its prompt?"
+        )
 
     @staticmethod
     def check_reset_or_linux(text: bytes) -> None:
@@ -241,15 +248,18 @@ class Console:
             )
 
     def _confirm_uboot(self) -> None:
-        nonce = f"sync{secrets.token_hex(4)}"
         for _ in range(3):
             try:
-                out = self.run(f"echo {nonce}", check_errors=False)
+                out = self.run("version", check_errors=False)
             except Garbled:
                 continue
-            if out == nonce.encode() + b"\r\n":
+            if b"U-Boot" in out:
                 return
-        raise NoPrompt("the console does not answer like U-Boot")
+            raise NoPrompt(
+                "the console answers, but not as U-Boot does (a Linux shell?): power-cycle "
+                "the target and stop it in U-Boot"
+            )
+        raise NoPrompt("the console does not answer reliably: check the wiring")
 
     def run(
         self,

@@ -74,6 +74,7 @@ class MemoryReader:
 
     def __post_init__(self) -> None:
         self.formats = {w: MdFormat(width=w, endian=self.endian) for w in (1, 2, 4)}
+        self._done = 0  # verified bytes so far, for progress shown while an md runs
 
     # -- target requests ------------------------------------------------------------------
     def target_crc(self, addr: int, length: int) -> int:
@@ -89,8 +90,14 @@ class MemoryReader:
 
     def _md(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
         suffix = {1: "b", 2: "w", 4: "l"}[width]
+        on_data = None
+        if self.progress is not None and length > LINE_BYTES * 64:
+            # while a long md runs: about 16 bytes per md line of ~(9 + 16/w*(2w+1) + 4 + 16)
+            per_line = 29 + (LINE_BYTES // width) * (2 * width + 1)
+            base, report = self._done, self.progress
+            on_data = lambda chars: report(base + min(length, chars // per_line * LINE_BYTES))  # noqa: E731
         try:
-            out = self.console.run(f"md.{suffix} {addr:x} {length // width:x}")
+            out = self.console.run(f"md.{suffix} {addr:x} {length // width:x}", on_data=on_data)
         except Garbled:
             self.stats.retries += 1
             out = self.console.last_output
@@ -176,6 +183,7 @@ class MemoryReader:
             if self.progress:
                 self.progress(done)
             for off in range(done, length, self.chunk):
+                self._done = off
                 n = min(self.chunk, length - off)
                 data = self.read_chunk(start + off, n)
                 f.write(data)

@@ -78,7 +78,7 @@ def test_wrong_prompt(emulator, image, tmp_path):
         "-o",
         str(tmp_path / "x"),
     )
-    one_line_error(r, 4, "'=> ' prompt")
+    one_line_error(r, 4, "the console's prompt is 'MStar # ', not '=> ' (--prompt)")
 
 
 @pytest.mark.parametrize(

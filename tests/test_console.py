@@ -25,7 +25,7 @@ def test_finds_the_prompt_itself(emulator, image, golden_image, profile, prompt)
 def test_given_prompt_and_wrong_prompt(emulator, image, connect):
     emu = emulator(image, "mstar", at_prompt=True)
     assert connect(emu, "MStar # ").run("echo ok") == b"ok\r\n"
-    with pytest.raises(NoPrompt, match="'=> ' prompt"):
+    with pytest.raises(NoPrompt, match="prompt is 'MStar # ', not '=> '"):
         connect(emu, "=> ", quiet=0.1, timeout=1)
 
 
@@ -136,3 +136,13 @@ def test_ram_window_allows_fill_and_sf_read(emulator, image, connect):
     c.run("mw.b 21000000 ff 100")
     c.run("sf probe")
     assert b"Read: OK" in c.run("sf read 21000000 1d0000 1000")
+
+
+def test_sync_stops_what_an_interrupted_session_left_running(emulator, image, connect):
+    emu = emulator(image, "mstar", at_prompt=True, baud=115200)
+    t = Transport(emu.port)
+    t.write(b"md.l 21000000 100000\r")  # 4 MiB of md: 25 minutes at 115200
+    assert t.read(2.0)  # it is printing; then this session dies
+    t.close()
+    c = connect(emu, "MStar # ")  # a new run: sync must stop it, not wait for it
+    assert c.run("echo ok") == b"ok\r\n"

@@ -175,6 +175,7 @@ def test_deleted_entries_stay_deleted_and_inode_size_is_honoured(tmp_path):
 
 # -- repack ----------------------------------------------------------------------------------
 def test_repack_same_tree_same_bytes(tmp_path):
+    mkfs_path()  # skips, with the reason, where mkfs.jffs2 is missing
     tree = tmp_path / "tree"
     shutil.copytree(FIXTURE_TREES / "rootfs", tree, symlinks=True)
     r1 = uboot_dump(
@@ -192,6 +193,7 @@ def test_repack_same_tree_same_bytes(tmp_path):
 
 
 def test_repack_failures(tmp_path):
+    mkfs_path()
     big = tmp_path / "big"
     big.mkdir()
     (big / "noise").write_bytes(os.urandom(200_000))
