@@ -2,34 +2,18 @@
 hand (standing in for a camera) runs the hil tests and skips emulator_only ones, with reason."""
 
 import random
-import signal
 import subprocess
 import sys
 
 from tests.conftest import ROOT
+from tests.run_cli import uboot_emu
 
 
 def test_hil_suite_against_a_port_given_by_hand(tmp_path):
     image = tmp_path / "flash.bin"
     image.write_bytes(random.Random(1).randbytes(16 << 20))
     link = tmp_path / "ttyCAM"
-    emu = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator.cli",
-            "--image",
-            str(image),
-            "--baud",
-            "0",
-            "--at-prompt",
-            "--link",
-            str(link),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    try:
-        emu.stdout.readline()
+    with uboot_emu(image, link, "--baud", "0", "--at-prompt"):
         r = subprocess.run(
             [
                 sys.executable,
@@ -49,9 +33,6 @@ def test_hil_suite_against_a_port_given_by_hand(tmp_path):
             timeout=300,
             cwd=ROOT,
         )
-    finally:
-        emu.send_signal(signal.SIGTERM)
-        emu.wait(10)
     out = r.stdout.decode()
     assert r.returncode == 0, out[-2000:]
     assert "15 passed, 2 skipped" in out

@@ -13,6 +13,7 @@ import pytest
 
 from harness.errors import DumpError
 from harness.reader import MemoryReader
+from tests.run_cli import uboot_emu
 
 RAM = 0x21000000
 
@@ -118,23 +119,7 @@ def test_kill_9_then_rerun_resumes(tmp_path, image):
     path = tmp_path / "flash.bin"
     path.write_bytes(image)
     link = tmp_path / "tty"
-    emu = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "emulator.cli",
-            "--image",
-            str(path),
-            "--at-prompt",
-            "--baud",
-            "115200",
-            "--link",
-            str(link),
-        ],
-        stdout=subprocess.PIPE,
-    )
-    try:
-        emu.stdout.readline()
+    with uboot_emu(path, link, "--at-prompt", "--baud", "115200"):
         out = tmp_path / "dump.bin"
         cmd = [
             sys.executable,
@@ -176,17 +161,18 @@ def test_kill_9_then_rerun_resumes(tmp_path, image):
 
         assert data == bytes(garbage_fill(0x3000, 0))
         assert not journal.exists()
-    finally:
-        emu.send_signal(signal.SIGTERM)
-        emu.wait(10)
 
 
 def test_resume_refused_when_memory_changed(emulator, image, connect, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True)
     c = connect(emu)
     out = tmp_path / "x.bin"
-    r = MemoryReader(c, chunk=0x400)
-    r.progress = lambda done: (_ for _ in ()).throw(KeyboardInterrupt) if done >= 0x800 else None
+
+    def ctrl_c_halfway(done):
+        if done >= 0x800:
+            raise KeyboardInterrupt
+
+    r = MemoryReader(c, chunk=0x400, progress=ctrl_c_halfway)
     with pytest.raises(KeyboardInterrupt):
         r.read_to_file(RAM, 0x1000, out)
     emu.board.target.memory.write(RAM, b"changed!")
