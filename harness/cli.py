@@ -47,7 +47,7 @@ def _add_console_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="uboot-dump", description="Back up firmware through a U-Boot serial console.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     r = sub.add_parser("read-mem", help="read target memory with md, verified by crc32, resumable")
     _add_console_args(r)
@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--length", type=_size, help="bytes (default: to the log's last line)")
 
     j = sub.add_parser("jffs2", help="inspect, unpack, repack and clean JFFS2 images")
-    jsub = j.add_subparsers(dest="jffs2_command", required=True, parser_class=_Parser)
+    jsub = j.add_subparsers(
+        dest="jffs2_command", required=True, parser_class=_Parser, metavar="SUBCOMMAND"
+    )
     ji = jsub.add_parser("inspect", help="layout, nodes, CRC errors, and which fix applies")
     ji.add_argument("image", type=Path)
     ji.add_argument("--json", action="store_true")
@@ -194,7 +196,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         partition_source=source,
     )
-    args.output.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         transport = Transport(args.port, args.baud)
         stack.callback(transport.close)

@@ -15,7 +15,7 @@ import secrets
 import time
 from typing import BinaryIO, Callable, Optional
 
-from .errors import CommandFailed, NoPrompt, PortGone, TargetReset, VerifyFailed
+from .errors import CommandFailed, NoPrompt, PortGone, TargetReset
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
@@ -65,8 +65,6 @@ class Console:
         self.policy = policy or ReadOnlyPolicy()
         self.log = log
         self.buf = bytearray()
-        self.damaged_prompts = 0
-        self.retries = 0
         self.last_output = b""  # what arrived before the exchange was found damaged
         self.banner_expected = False  # `version` prints the line a reboot starts with
 
@@ -142,7 +140,6 @@ class Console:
                 continue
             idle = time.monotonic() - last_rx
             if idle >= self.quiet and self._prompt_like():
-                self.damaged_prompts += 1
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.buf.clear()
                 raise Garbled("damaged prompt")
@@ -284,12 +281,3 @@ class Console:
                 if line.startswith(ERROR_MARKERS):
                     raise CommandFailed(f"{command!r}: {line.strip().decode('latin-1')}")
         return out
-
-    def run_retrying(self, command: str, attempts: int = 8, **kw) -> bytes:
-        """`run`, again while the line damages the exchange; VerifyFailed when it always does."""
-        for _ in range(attempts):
-            try:
-                return self.run(command, **kw)
-            except Garbled:
-                self.retries += 1
-        raise VerifyFailed(f"{command!r}: the line damaged every one of {attempts} attempts")

@@ -198,7 +198,6 @@ class MemoryReader:
         journal.remove()
         self.stats.bytes = length
         self.stats.seconds = time.monotonic() - t0
-        self.stats.retries += self.console.retries
         return self.stats
 
     def _check_unchanged(self, start: int, done: int, part: Path) -> None:
