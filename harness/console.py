@@ -54,7 +54,7 @@ class Console:
         prompt: Optional[str] = None,
         *,
         timeout: float = 10.0,
-        quiet: float = 0.5,
+        quiet: float = 0.3,
         policy: Optional[ReadOnlyPolicy] = None,
         log: Optional[BinaryIO] = None,
     ):
@@ -113,9 +113,16 @@ class Console:
         return difflib.SequenceMatcher(None, tail, p).ratio() >= 0.6
 
     def read_to_prompt(
-        self, timeout: Optional[float] = None, on_data: Optional[Callable[[int], None]] = None
+        self,
+        timeout: Optional[float] = None,
+        on_data: Optional[Callable[[int], None]] = None,
+        patience: Optional[float] = None,
     ) -> bytes:
-        """Output up to the next prompt (excluded); the prompt is consumed."""
+        """Output up to the next prompt (excluded); the prompt is consumed.
+
+        After `patience` seconds of silence (default: the dead-line timeout) without a prompt,
+        Ctrl-C asks for a fresh one: for a command whose output never pauses (md), a long
+        silence means its prompt was lost on the line."""
         timeout = timeout or self.timeout
         scanned = 0
         last_rx = time.monotonic()
@@ -143,7 +150,7 @@ class Console:
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.buf.clear()
                 raise Garbled("damaged prompt")
-            if idle >= timeout:
+            if idle >= (timeout if interrupted or not patience else patience):
                 if interrupted:
                     raise PortGone(
                         f"no answer from the target for {timeout:.0f} s: the line is dead"
@@ -265,6 +272,7 @@ class Console:
         timeout: Optional[float] = None,
         check_errors: bool = True,
         on_data: Optional[Callable[[int], None]] = None,
+        patience: Optional[float] = None,
     ) -> bytes:
         """Send one read-only command; its output (without echo and prompt).
 
@@ -273,7 +281,7 @@ class Console:
         self._type(command.encode("ascii"))
         self.banner_expected = command.split()[0] == "version"
         try:
-            out = self.read_to_prompt(timeout, on_data)
+            out = self.read_to_prompt(timeout, on_data, patience)
         finally:
             self.banner_expected = False
         if check_errors:

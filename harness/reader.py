@@ -23,6 +23,7 @@ from .replies import ReplyError, crc32_reply
 
 DEFAULT_CHUNK = 0x10000
 LOCATE_MIN = 0x100  # bisection stops at 16 lines
+PATIENCE = 1.5  # s of silence in md output (or a chunk's crc32) before asking for a prompt
 MERGE_GAP = LINE_BYTES  # damaged lines at most one good line apart are read with one md
 
 
@@ -80,7 +81,8 @@ class MemoryReader:
     def target_crc(self, addr: int, length: int) -> int:
         for _ in range(8):
             try:
-                out = self.console.run(f"crc32 {addr:x} {length:x}")
+                patience = PATIENCE if length <= self.chunk else None
+                out = self.console.run(f"crc32 {addr:x} {length:x}", patience=patience)
                 return crc32_reply(out, addr, length)
             except (Garbled, ReplyError):
                 self.stats.retries += 1
@@ -97,7 +99,9 @@ class MemoryReader:
             base, report = self._done, self.progress
             on_data = lambda chars: report(base + min(length, chars // per_line * LINE_BYTES))  # noqa: E731
         try:
-            out = self.console.run(f"md.{suffix} {addr:x} {length // width:x}", on_data=on_data)
+            out = self.console.run(
+                f"md.{suffix} {addr:x} {length // width:x}", on_data=on_data, patience=PATIENCE
+            )
         except Garbled:
             self.stats.retries += 1
             out = self.console.last_output
