@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from tests.termclient import Term
 
-RAM = 0x41000000  # mainline DRAM
 WIDTHS = {"b": 1, "w": 2, "l": 4, "q": 8}
 
 
@@ -31,13 +30,21 @@ def reference_decode(text: bytes, width: int, gap: int) -> tuple[int, bytes]:
     return first or 0, bytes(out)
 
 
-@pytest.fixture(scope="module")
-def console(golden_image):
+PROFILES = {  # profile: (RAM, prompt, md gap, widths)
+    "mainline": (0x41000000, b"=> ", 2, "bwlq"),
+    "mstar": (0x21000000, b"MStar # ", 4, "bwl"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(PROFILES))
+def console(request, golden_image):
     from emulator import Emulator
 
-    with Emulator(golden_image, "mainline", at_prompt=True) as emu:
+    name = request.param
+    image = golden_image if name == "mainline" else bytes(16 << 20)
+    with Emulator(image, name, at_prompt=True) as emu:
         term = Term(emu.port)
-        yield emu, term
+        yield emu, term, PROFILES[name]
         term.close()
 
 
@@ -47,19 +54,21 @@ def console(golden_image):
     offset=st.integers(0, 64),
 )
 def test_md_output_decodes_to_memory(console, data, width, offset):
-    emu, term = console
+    emu, term, (ram, prompt, gap, widths) = console
+    if width not in widths:
+        width = "l"
     size = WIDTHS[width]
     data = data[: len(data) - len(data) % size] or bytes(size)
-    addr = RAM + offset * size
+    addr = ram + offset * size
     emu.board.target.memory.write(addr, data)  # as a JTAG probe would load RAM
     cmd = f"md.{width} {addr:x} {len(data) // size:x}"
-    out = term.command(cmd, b"=> ")
-    assert out.startswith(cmd.encode() + b"\r\n") and out.endswith(b"\r\n=> ")
-    body = out[len(cmd) + 2 : -3]
-    first, decoded = reference_decode(body, size, gap=2)
+    out = term.command(cmd, prompt)
+    assert out.startswith(cmd.encode() + b"\r\n") and out.endswith(b"\r\n" + prompt)
+    body = out[len(cmd) + 2 : -len(prompt)]
+    first, decoded = reference_decode(body, size, gap=gap)
     assert first == addr
     assert decoded == data
-    # every line but the last has full width: 8 + 1 + 16/w*(2w+1) + 2 + 16 characters
+    # every line but the last has full width: 8 + 1 + 16/w*(2w+1) + gap + 16 characters
     lines = body.split(b"\r\n")[:-1]
     for line in lines[:-1]:
-        assert len(line) == 8 + 1 + 16 // size * (2 * size + 1) + 2 + 16
+        assert len(line) == 8 + 1 + 16 // size * (2 * size + 1) + gap + 16
