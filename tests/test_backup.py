@@ -87,10 +87,14 @@ def test_from_power_on_to_restorable_images(emulator, flash, tmp_path):
 
 
 def test_with_faults_on_the_line(emulator, flash, tmp_path):
-    emu = emulator(flash, "mstar", at_prompt=True, faults="flip=1e-4,drop=5e-5,dup=2e-5", seed=5)
+    emu = emulator(flash, "mstar", powered=False, faults="flip=1e-4,drop=5e-5,dup=2e-5", seed=5)
     out = tmp_path / "f"
+    timer = threading.Timer(0.3, emu.power_on)
+    timer.start()
     manifest, _ = run_backup(emu, out)
+    timer.join()
     check_files(out, flash, tmp_path)
+    assert sum(p["lines_reread"] for p in manifest["partitions"].values()) > 0
 
 
 def test_camera_that_boots_linux_is_power_cycled(emulator, flash, tmp_path):
