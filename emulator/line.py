@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 from .events import Reset
 from .faults import Fault, Schedule
@@ -39,20 +39,13 @@ class Line:
 
     # -- board to client ---------------------------------------------------------------
     def send(self, data: bytes) -> None:
-        pos, end = self.sent, self.sent + len(data)
         out = bytearray()
-        i = 0
-        while True:
-            at, k = self.out.next_event()
-            if at >= end:
-                out += data[i:]
+        done = self.sent
+        for clean, fault, b in strikes(self.out, data, self.sent):
+            out += clean
+            done += len(clean) + 1
+            if fault is None:
                 break
-            j = int(at) - pos
-            out += data[i:j]
-            b = data[j]
-            i = j + 1
-            fault = self.out.faults[k]
-            self.out.fired(k)
             kind = fault.kind
             if kind == "flip":
                 out.append(b ^ (1 << self.rng.randrange(8)))
@@ -73,9 +66,9 @@ class Line:
                 elif kind == "disconnect":
                     self.endpoint.vanish(fault.value())
                 elif kind == "reset":
-                    self.sent = pos + i
+                    self.sent = done
                     raise Reset("spontaneous reset (fault injection)")
-        self.sent = end
+        self.sent += len(data)
         self._emit(bytes(out))
 
     def _pause(self, seconds: float) -> None:
@@ -106,20 +99,27 @@ class Line:
     # -- client to board ---------------------------------------------------------------
     def receive(self, data: bytes) -> bytes:
         """Apply input faults to what the client typed; returns what reaches the UART."""
-        pos, end = self.received, self.received + len(data)
-        self.received = end
-        if self.inp.next_event()[0] >= end:
-            return data
         out = bytearray()
-        i = 0
-        while True:
-            at, k = self.inp.next_event()
-            if at >= end:
-                out += data[i:]
-                return bytes(out)
-            j = int(at) - pos
-            out += data[i:j]
-            i = j + 1
-            if self.inp.faults[k].kind == "in-flip":
-                out.append(data[j] ^ (1 << self.rng.randrange(8)))
-            self.inp.fired(k)
+        for clean, fault, b in strikes(self.inp, data, self.received):
+            out += clean
+            if fault is not None and fault.kind == "in-flip":
+                out.append(b ^ (1 << self.rng.randrange(8)))
+        self.received += len(data)
+        return bytes(out)
+
+
+def strikes(schedule: Schedule, data: bytes, pos: int) -> Iterator[tuple[bytes, Fault | None, int]]:
+    """Walk `data` (starting at stream position `pos`) from fault to fault: (the clean bytes
+    before a strike, the fault, the byte it strikes); last (the clean rest, None, -1)."""
+    end = pos + len(data)
+    i = 0
+    while True:
+        at, k = schedule.next_event()
+        if at >= end:
+            yield data[i:], None, -1
+            return
+        j = int(at) - pos
+        fault = schedule.faults[k]
+        schedule.fired(k)
+        yield data[i:j], fault, data[j]
+        i = j + 1
