@@ -9,7 +9,7 @@ import threading
 from typing import NoReturn
 
 from . import profile as profiles
-from .faults import FaultSpecError, parse_spec
+from .faults import KINDS, FaultSpecError, parse_spec
 from .flash import ImageError
 from .server import Emulator, read_image
 
@@ -66,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds after power-on in which Enter stops a keyed autoboot",
     )
     p.add_argument(
-        "--faults", default="", help="fault spec, e.g. 'flip=1e-4,drop@5000,disconnect@90000:1'"
+        "--faults",
+        default="",
+        help="KIND=RATE[:PARAM] or KIND@COUNT[:PARAM], comma-separated, e.g. "
+        f"'flip=1e-4,drop@5000,disconnect@90000:1'; kinds: {', '.join(KINDS)}",
     )
     p.add_argument("--seed", type=int, default=0, help="seed for faults and DRAM contents")
     p.add_argument(
