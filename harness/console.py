@@ -196,12 +196,19 @@ class Console:
         return self.buf[:n] == want
 
     def _cancel_line(self) -> None:
-        """Ctrl-C discards the typed line; U-Boot answers <INTERRUPT> and a new prompt."""
+        """Ctrl-C discards the typed line (U-Boot answers <INTERRUPT> and a new prompt), or
+        stops the command if its Enter got through and only the echo was damaged. Everything
+        is read until the line is quiet: a prompt still on its way would otherwise land in
+        the next command's echo, and that one's Ctrl-C in the next, and so on."""
+        self.check_reset(bytes(self.buf))  # what broke the echo may be the target rebooting
         self.t.write(b"\x03")
-        try:
-            self.read_to_prompt()
-        except Garbled:
-            pass
+        end = time.monotonic() + self.timeout
+        while not self._fill(0.25):  # the first byte of the answer may take a while
+            if time.monotonic() > end:
+                raise PortGone(
+                    f"no answer from the target for {self.timeout:.0f} s: the line is dead"
+                )
+        self.check_reset(self._drain(SYNC_QUIET, self.timeout))
 
     # -- the session ---------------------------------------------------------------------
     def sync(self, attempts: int = 4) -> str:
