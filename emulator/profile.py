@@ -7,7 +7,7 @@ board is adding such a file; nothing in the emulator branches on a profile's nam
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,6 @@ class Profile:
     reset_text: str
     commands: tuple[str, ...]
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def with_partitions(self, parts: tuple[Partition, ...]) -> Profile:
         from dataclasses import replace

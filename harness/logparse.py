@@ -27,10 +27,6 @@ class LogReport:
     conflicts: list[int] = field(default_factory=list)  # different data at one address
     damaged: list[tuple[int, str]] = field(default_factory=list)  # (log line number, why)
 
-    @property
-    def complete(self) -> bool:
-        return not self.gaps and not self.conflicts
-
 
 def decode_log(
     text: bytes, start: Optional[int] = None, length: Optional[int] = None

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 LINE_BYTES = 16
-WIDTHS = {"b": 1, "w": 2, "l": 4, "q": 8}
 _PRINTABLE = bytes(b if 0x20 <= b <= 0x7E else 0x2E for b in range(256))
 _HEX = re.compile(rb"[0-9a-f]+\Z")
 _ADDR = re.compile(rb"([0-9a-f]{8}|[0-9a-f]{16}):")

@@ -95,11 +95,6 @@ class Scan:
     used: int = 0
     erased: int = 0
     other: int = 0
-    truncated: bool = False
-
-    @property
-    def total_nodes(self) -> int:
-        return sum(self.nodes.values())
 
 
 def scan(data: bytes) -> Scan:
@@ -118,7 +113,6 @@ def scan(data: bytes) -> Scan:
         if h:
             ntype, totlen = h
             if off + totlen > n:
-                s.truncated = True
                 s.crc_errors.append((off, "node runs past the end of the image"))
                 s.other += n - off
                 break
