@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .console import Console
+from .console import LINUX_MARKERS, Console
 from .errors import CommandFailed, NoPrompt, TargetReset, UsageError
 from .jffs2.nodes import scan
+from .journal import write_atomic
 from .partitions import Partition, output_names
 from .policy import ReadOnlyPolicy
 from .reader import DEFAULT_CHUNK, MemoryReader
@@ -29,7 +30,6 @@ from .replies import ReplyError, sf_read_reply
 from .transport import Transport
 
 KNOWN_PROMPTS = (b"MStar # ", b"SigmaStar # ", b"=> ")
-LINUX_MARKERS = (b"Starting kernel", b"Linux version", b"Booting Linux")
 BOOT_MARKERS = (b"IPL ", b"U-Boot 20")
 LINUX_PROMPT = re.compile(rb"(?:^|\n)[^\n]{0,40}(?:# |\$ |login: )$")
 ENTER_EVERY = 0.05
@@ -213,9 +213,7 @@ class Backup:
             return {}
 
     def _save_manifest(self) -> None:
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.manifest, indent=2) + "\n")
-        os.replace(tmp, self.manifest_path)
+        write_atomic(self.manifest_path, (json.dumps(self.manifest, indent=2) + "\n").encode())
 
     def _already_done(self, p: Partition) -> bool:
         entry = self.manifest.get("partitions", {}).get(p.name)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import NoReturn, Optional
 
+from . import journal
 from .console import Console
 from .errors import DumpError, UsageError
 from .progress import Progress
@@ -349,16 +349,10 @@ def read_text(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """The file appears complete under its name, or not at all."""
-    tmp = path.with_name(path.name + ".tmp")
+    """The file appears complete under its name, or not at all; one-line error otherwise."""
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        journal.write_atomic(path, data)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise DumpError(f"cannot write {path}: {exc.strerror}") from None
 
 

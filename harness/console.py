@@ -32,6 +32,7 @@ RESET_MARKERS = (
     b"Booting Linux",
     b"Linux version",
 )
+LINUX_MARKERS = (b"Starting kernel", b"Linux version", b"Booting Linux")
 RESET_BANNER = re.compile(rb"-{5,}U-Boot ")
 ERROR_MARKERS = (
     b"Unknown command",
@@ -253,7 +254,7 @@ class Console:
 
     @staticmethod
     def check_reset_or_linux(text: bytes) -> None:
-        if b"Starting kernel" in text or b"Linux version" in text or b"login:" in text:
+        if any(m in text for m in LINUX_MARKERS + (b"login:",)):
             raise TargetReset(
                 "the target is booting Linux: power-cycle it and stop U-Boot with Enter"
             )

@@ -73,15 +73,8 @@ class Journal:
         return j
 
     def _write_all(self) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "w") as f:
-            f.write(json.dumps(self.header) + "\n")
-            for e in self.entries:
-                f.write(json.dumps(e.__dict__) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        lines = [json.dumps(self.header)] + [json.dumps(e.__dict__) for e in self.entries]
+        write_atomic(self.path, "".join(line + "\n" for line in lines).encode())
 
     def append(self, entry: Entry, data_file: BinaryIO) -> None:
         data_file.flush()
@@ -97,6 +90,21 @@ class Journal:
             self.path.unlink()
         except FileNotFoundError:
             pass
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """The file appears complete under its name (fsync'd, renamed), or not at all."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
 
 
 def fsync_dir(path: Path) -> None:
