@@ -29,14 +29,17 @@ class Board:
         boot_window: float | None = None,
         paced: bool = False,
         seed: int = 0,
+        watchdog: float | None = None,
     ):
         self.profile = profile
+        # seconds of no input before the hardware watchdog resets U-Boot (0: off)
+        self.watchdog_s = profile.watchdog_s if watchdog is None else (watchdog or None)
         self.flash = flash
         self.uart = uart
         self.paced = paced
         self.seed = seed
         self.boot_window = (
-            boot_window if boot_window is not None else float(profile.autoboot.get("window_s", 1.0))
+            boot_window if boot_window is not None else float(profile.autoboot.get("window_s", 0.5))
         )
         self._skip_boot = at_prompt
         self._at_prompt_next = False
@@ -87,6 +90,8 @@ class Board:
         ]
         if p.flash.kind == "mapped":
             regions.append(Region("flash", p.flash.base, self.flash.data, False))
+        for w in p.windows:  # the same flash, seen read-only at another address
+            regions.append(Region(w.name, w.base, self.flash.data[: w.size], False))
         self.flash.probed = False
         return Target(
             profile=p,
@@ -114,6 +119,7 @@ class Board:
             try:
                 if self._skip_boot:
                     self._skip_boot = False
+                    self.uart.arm_watchdog(self.watchdog_s)
                     self.state = "uboot"
                     Shell(self.target).loop(show_first_prompt=False)
                 else:
@@ -127,20 +133,20 @@ class Board:
 
     def _boot(self) -> None:
         self.state = "booting"
-        t_on = time.monotonic()
         uart = self.uart
-        uart.puts(self.profile.boot_log)
+        uart.arm_watchdog(self.watchdog_s)
         ab = self.profile.autoboot
+        log = self.profile.boot_log
+        init = ab.get("uart_init_at", "").encode("latin-1")
+        cut = log.find(init) if init else -1
+        if cut >= 0:  # U-Boot's serial init resets the receive FIFO before it prints
+            uart.puts(log[:cut])
+            uart.sleep(float(ab.get("uart_init_after_s", 0.0)))
+            uart.clear_rx()
+            log = log[cut:]
+        uart.puts(log)
         if ab["kind"] == "keyed":
-            key = ord(ab.get("key", "\r"))
-            stop = False
-            while True:
-                c = uart.getc(timeout=max(0.0, t_on + self.boot_window - time.monotonic()))
-                if c is None:
-                    break
-                if c == key:
-                    stop = True
-                    break
+            stop = self._keyed(ab)
         else:
             n = int(ab.get("bootdelay", 2))
             uart.puts(b"Hit any key to stop autoboot: %2d " % n)
@@ -160,7 +166,35 @@ class Board:
         else:
             self._linux()
 
+    def _keyed(self, ab: dict) -> bool:
+        """abortboot_keyed(): after U-Boot's remaining start-up (`boot_window` s, during
+        which typed keys wait in the UART), `checks` characters are read from what has
+        arrived (the vendor's etime = 2), and the boot stops if one of them is the key; one
+        more pending character is then consumed. Without `checks`, any key within the
+        window stops it."""
+        uart = self.uart
+        key = ord(ab.get("key", "\r"))
+        if ab.get("prompt"):
+            uart.puts(ab["prompt"].encode("latin-1"))
+        checks = ab.get("checks")
+        if checks is None:
+            deadline = time.monotonic() + self.boot_window
+            while (c := uart.getc(timeout=max(0.0, deadline - time.monotonic()))) is not None:
+                if c == key:
+                    return True
+            return False
+        uart.sleep(self.boot_window)
+        stop = False
+        for _ in range(int(checks)):
+            if uart.tstc() and uart.getc() == key:
+                stop = True
+                break
+        if uart.tstc():
+            uart.getc()
+        return stop
+
     def _linux(self) -> None:
+        self.uart.arm_watchdog(None)  # Linux's watchdog daemon takes over
         self.state = "linux"
         p = self.profile
         parts = ""

@@ -48,6 +48,13 @@ class Memory:
             return 0
         return min(length, r.end - addr)
 
+    def writable(self, addr: int, length: int) -> int:
+        """How many of the `length` bytes from `addr` can be written before a bus error."""
+        r = self._region(addr)
+        if r is None or not r.writable:
+            return 0
+        return min(length, r.end - addr)
+
     def read(self, addr: int, length: int) -> bytes:
         if length == 0:
             return b""

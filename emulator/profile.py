@@ -1,15 +1,17 @@
-"""Board profiles: everything that differs between U-Boot builds, as data.
+"""Board profiles: everything that differs between U-Boot builds and boards, as data.
 
-A profile is a JSON file in ``profiles/`` plus the boot and Linux logs it names. Adding a
-board is adding such a file; nothing in the emulator branches on a profile's name.
+A profile is a JSON file in ``profiles/`` plus the boot log, Linux log and command table it
+names. Adding a board is adding such files; nothing in the emulator branches on a profile's
+name. Each profile's `sources` says where its facts come from (the vendor build in
+../shared/oracles/, a published transcript, a vendor source line, U-Boot under QEMU).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
@@ -41,6 +43,15 @@ class FlashSpec:
 
 
 @dataclass(frozen=True)
+class Window:
+    """A read-only view of the flash in the address space (the MStar SPI window)."""
+
+    name: str
+    base: int
+    size: int
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     prompt: str
@@ -48,33 +59,46 @@ class Profile:
     linux_log: bytes
     linux_prompt: str
     autoboot: dict[str, Any]
-    cbsize: int
+    parser: str  # "simple" (cli_simple.c) or "hush"
+    number_parser: str  # simple_strtoul of "2015.01" or "2023.01"
+    word_bits: int  # the width of `unsigned long`
+    data_64bit: bool  # md.q and friends work
+    cbsize: int  # CONFIG_SYS_CBSIZE
+    maxargs: int  # CONFIG_SYS_MAXARGS
     md_gap: int
-    md_widths: str
-    addr_digits: int
     endian: str
     unaligned_abort: bool
     crc32_label: str
+    crc32_store: str  # "native" (*(ulong *)dst = crc) or "digest" (bytes, MSB first)
     help_width: int
+    command_table: Path
+    commands: tuple[str, ...]  # the table's commands this build has (empty: all)
     baudrate: int
     baud_table: tuple[int, ...]
+    baud_switch_effective: bool  # does `setenv baudrate` change the line rate?
     dram_base: int
     dram_size: int
+    windows: tuple[Window, ...]
     flash: FlashSpec
+    sf_reply: str
     partitions: tuple[Partition, ...]
     mtd_device: str
     env: dict[str, str]
     env_size: int
+    env_export_overhead: int  # bytes hexport_r counts per variable beyond name and value
     version_text: str
     abort_text: str
     reset_text: str
-    commands: tuple[str, ...]
+    watchdog_s: Optional[float]
+    model: str = ""
     description: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
 
     def with_partitions(self, parts: tuple[Partition, ...]) -> Profile:
-        from dataclasses import replace
-
         return replace(self, partitions=parts)
+
+    def with_(self, **changes: Any) -> Profile:
+        return replace(self, **changes)
 
 
 def _int(value: Any) -> int:
@@ -82,7 +106,7 @@ def _int(value: Any) -> int:
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in PROFILE_DIR.glob("*.json"))
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.json") if not p.stem.startswith("commands-"))
 
 
 def load(name_or_path: str) -> Profile:
@@ -117,36 +141,56 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
     )
     if flash.kind not in ("spi", "mapped"):
         raise ValueError(f"flash kind {flash.kind!r}")
+    if raw["parser"] not in ("simple", "hush"):
+        raise ValueError(f"parser {raw['parser']!r}")
+    model = raw.get("model", "")
     parts = tuple(Partition(n, _int(s), _int(e)) for n, s, e in raw.get("partitions", ()))
+    table = base / raw["command_table"]
+    if not table.exists():
+        raise ValueError(f"command table {table} is missing")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
         prompt=raw["prompt"],
-        boot_log=(base / raw["boot_log"]).read_bytes(),
+        boot_log=(base / raw["boot_log"]).read_bytes().replace(b"{MODEL}", model.encode()),
         linux_log=(base / raw["linux_log"]).read_bytes(),
         linux_prompt=raw["linux_prompt"],
         autoboot=dict(raw["autoboot"]),
+        parser=raw["parser"],
+        number_parser=raw["number_parser"],
+        word_bits=int(raw["word_bits"]),
+        data_64bit=bool(raw["data_64bit"]),
         cbsize=int(raw["cbsize"]),
+        maxargs=int(raw["maxargs"]),
         md_gap=int(raw["md_gap"]),
-        md_widths=raw["md_widths"],
-        addr_digits=int(raw["addr_digits"]),
         endian=raw["endian"],
         unaligned_abort=bool(raw["unaligned_abort"]),
         crc32_label=raw["crc32_label"],
+        crc32_store=raw["crc32_store"],
         help_width=int(raw["help_width"]),
+        command_table=table,
+        commands=tuple(raw.get("commands") or ()),
         baudrate=int(raw["baudrate"]),
         baud_table=tuple(int(b) for b in raw["baud_table"]),
+        baud_switch_effective=bool(raw["baud_switch_effective"]),
         dram_base=_int(raw["dram"]["base"]),
         dram_size=_int(raw["dram"]["size"]),
+        windows=tuple(
+            Window(w["name"], _int(w["base"]), _int(w["size"])) for w in raw.get("windows", ())
+        ),
         flash=flash,
+        sf_reply=raw.get("sf_reply", "SF: {length} bytes @ {offset} {op}: {status}"),
         partitions=parts,
         mtd_device=raw.get("mtd_device", ""),
         env={str(k): str(v) for k, v in raw["env"].items()},
         env_size=int(raw["env_size"]),
+        env_export_overhead=int(raw["env_export_overhead"]),
         version_text=raw["version_text"],
         abort_text=raw["abort_text"],
         reset_text=raw["reset_text"],
-        commands=tuple(raw["commands"]),
+        watchdog_s=float(raw["watchdog_s"]) if raw.get("watchdog_s") else None,
+        model=model,
+        sources={str(k): str(v) for k, v in raw.get("sources", {}).items()},
     )
 
 

@@ -45,6 +45,7 @@ class Emulator:
         powered: bool = True,
         partitions: tuple[Partition, ...] | None = None,
         on_new_path: Callable[[str], None] | None = None,
+        watchdog: float | None = None,
     ):
         self.profile = profile if isinstance(profile, Profile) else profiles.load(profile)
         if partitions is not None:
@@ -66,6 +67,7 @@ class Emulator:
             boot_window=boot_window,
             paced=baud > 0,
             seed=seed,
+            watchdog=watchdog,
         )
         self._powered_at_start = powered
         self._started = False

@@ -1,14 +1,20 @@
-"""What a command runs against: the board's memory, flash, environment and console."""
+"""What a command runs against: the board's memory, flash, environment and console, and the
+few globals U-Boot's commands share (md's last address, the base address, Ctrl-C)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
 
+from .cnum import strtoul
 from .events import Reset
 from .flash import Flash
 from .memory import BusError, Memory
 from .profile import Profile
 from .uart import Uart
+
+if TYPE_CHECKING:
+    from .sdcard import SdCard
 
 CMD_SUCCESS = 0
 CMD_FAILURE = 1
@@ -17,7 +23,7 @@ CMD_USAGE = -1
 
 @dataclass
 class MdState:
-    """`md` remembers where it stopped, for the repeat on an empty line."""
+    """`md` remembers where it stopped, for the repeat on an empty line (dp_last_*)."""
 
     addr: int = 0
     length: int = 0x40
@@ -33,6 +39,19 @@ class Target:
     env: dict[str, str] = field(default_factory=dict)
     md: MdState = field(default_factory=MdState)
     paced: bool = False
+    base_address: int = 0
+    ctrlc_pressed: bool = False
+    baudrate: int = 0  # gd->baudrate
+    caches: dict[str, bool] = field(default_factory=lambda: {"icache": False, "dcache": False})
+    sd: Optional[SdCard] = None
+    run_command: Callable[[str, int], int] = lambda line, flag: -1  # set by the shell
+
+    def __post_init__(self) -> None:
+        self.baudrate = self.baudrate or self.profile.baudrate
+
+    @property
+    def mask(self) -> int:
+        return (1 << self.profile.word_bits) - 1
 
     def out(self, text: str) -> None:
         self.uart.puts(text.encode("latin-1"))
@@ -48,36 +67,27 @@ class Target:
         if self.paced and seconds > 0:
             self.uart.sleep(seconds)
 
+    def ctrlc(self) -> bool:
+        """U-Boot's ctrlc(): reads (and so eats) one pending input byte; True for ^C."""
+        if self.uart.tstc() and self.uart.getc() == 0x03:
+            self.ctrlc_pressed = True
+            return True
+        return False
 
-def strtoul(text: str, base: int = 16) -> tuple[int, str]:
-    """U-Boot's simple_strtoul: leading digits (an optional 0x for hex), and the rest."""
-    s = text
-    if base == 16 and s[:2].lower() == "0x":
-        s = s[2:]
-    digits = "0123456789abcdef"[:base]
-    n = 0
-    i = 0
-    while i < len(s) and s[i].lower() in digits:
-        n = n * base + digits.index(s[i].lower())
-        i += 1
-    return n, s[i:]
+    def strtoul(self, text: str, base: int = 16) -> tuple[int, str]:
+        p = self.profile
+        return strtoul(text, base, p.number_parser, p.word_bits)
 
-
-def hexarg(text: str) -> int:
-    return strtoul(text, 16)[0]
+    def hexarg(self, text: str) -> int:
+        return self.strtoul(text, 16)[0]
 
 
-def c_hash_x(value: int) -> str:
-    """C's printf("%#x"): no prefix for zero."""
-    return "0" if value == 0 else f"{value:#x}"
-
-
-def data_size(cmd: str, default: int, widths: str) -> int:
-    """U-Boot's cmd_get_data_size: the size from a `.b/.w/.l/.q` suffix; -1 if unknown."""
+def data_size(cmd: str, default: int, profile: Profile) -> int:
+    """cmd_get_data_size(): 1, 2, 4 (8 with 64-bit data) from a `.b/.w/.l/.q` suffix, -2 for
+    `.s`, -1 for anything else after a dot in the second-to-last place; else `default`."""
     if len(cmd) > 2 and cmd[-2] == ".":
-        sizes = {"b": 1, "w": 2, "l": 4, "q": 8}
         c = cmd[-1]
-        if c in sizes and c in widths:
-            return sizes[c]
-        return -1
+        if c == "q":
+            return 8 if profile.data_64bit else -1
+        return {"b": 1, "w": 2, "l": 4, "s": -2}.get(c, -1)
     return default

@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 
-from .events import PowerOff
+from .events import PowerOff, Reset
 from .line import Line
 
 UNPACED_FLUSH = 16384
@@ -29,10 +29,13 @@ class Uart:
         self.generation = 0  # counts power changes; a boot runs within one generation
         self._boot_gen = -1
         self.initial_baud = int(line.rate * 10)
+        self.watchdog_s: float | None = None  # armed by the firmware; None: off
+        self._wd_deadline = 0.0
 
     # -- power -------------------------------------------------------------------------
     def power(self, on: bool) -> None:
         with self._cv:
+            self.watchdog_s = None
             self.powered = on
             self.generation += 1
             self._rx.clear()
@@ -48,9 +51,22 @@ class Uart:
     def check_power(self) -> None:
         if not self.powered or self._boot_gen != self.generation:
             raise PowerOff()
+        if self.watchdog_s is not None and time.monotonic() > self._wd_deadline:
+            self.watchdog_s = None
+            raise Reset("watchdog: no input was read for too long")
+
+    # -- the hardware watchdog (kicked while the firmware reads input) ------------------
+    def arm_watchdog(self, seconds: float | None) -> None:
+        self.watchdog_s = seconds
+        self.kick_watchdog()
+
+    def kick_watchdog(self) -> None:
+        if self.watchdog_s is not None:
+            self._wd_deadline = time.monotonic() + self.watchdog_s
 
     def reset(self) -> None:
         """A CPU reset: the FIFOs are cleared, the baud rate returns to the default."""
+        self.watchdog_s = None
         with self._cv:
             self._rx.clear()
             self._tx.clear()
@@ -73,6 +89,11 @@ class Uart:
                 self._rx.extend((0.0, b) for b in data)
             self._cv.notify_all()
 
+    def clear_rx(self) -> None:
+        """The firmware resets the receive FIFO (U-Boot's serial init): typed keys are lost."""
+        with self._cv:
+            self._rx.clear()
+
     # -- firmware side -----------------------------------------------------------------
     def puts(self, s: bytes) -> None:
         self.check_power()
@@ -94,11 +115,13 @@ class Uart:
             return False
 
     def getc(self, timeout: float | None = None) -> int | None:
-        """The next input byte, or None after `timeout` seconds."""
+        """The next input byte, or None after `timeout` seconds. Waiting for input kicks the
+        watchdog, as U-Boot's getc() does."""
         self.flush()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
             while True:
+                self.kick_watchdog()
                 self.check_power()
                 now = time.monotonic()
                 if self._rx and self._rx[0][0] <= now:
@@ -108,7 +131,7 @@ class Uart:
                     if now >= deadline:
                         return None
                     wait = deadline - now if wait is None else min(wait, deadline - now)
-                self._cv.wait(wait)
+                self._cv.wait(wait if wait is not None else 1.0)
 
     def sleep(self, seconds: float) -> None:
         """Busy for `seconds` (an SPI transfer, a delay); input keeps queueing."""

@@ -31,7 +31,7 @@ def reference_decode(text: bytes, width: int, gap: int) -> tuple[int, bytes]:
 
 
 PROFILES = {  # profile: (RAM, prompt, md gap, widths)
-    "mainline": (0x41000000, b"=> ", 2, "bwlq"),
+    "mainline": (0x41000000, b"=> ", 2, "bwl"),  # qemu_arm: md.q prints nothing (32-bit)
     "mstar": (0x21000000, b"MStar # ", 4, "bwl"),
 }
 

@@ -1,14 +1,40 @@
-"""U-Boot's commands, one module per family; `TABLE` maps names to commands."""
+"""U-Boot's commands: the table of a build is data (profiles/commands-*.json: name, maxargs,
+repeat, usage and help exactly as that build prints them), the behaviour is code (one module
+per family registers a handler by name). A command the table lists but no module handles
+answers with its usage, as most commands do when called without what they need.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
-from typing import Callable, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
 
-from ..profile import Profile
-from ..target import Target
+if TYPE_CHECKING:
+    from ..profile import Profile
+    from ..target import Target
 
-Handler = Callable[[Target, list, bool], int]
+CMD_RET_SUCCESS = 0
+CMD_RET_FAILURE = 1
+CMD_RET_USAGE = -1
+
+Handler = Callable[["Target", list, bool], int]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(*names: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def not_emulated(t: Target, argv: list, repeat: bool) -> int:
+    return CMD_RET_USAGE
 
 
 @dataclass(frozen=True)
@@ -16,19 +42,32 @@ class Command:
     name: str
     maxargs: int
     repeatable: bool
-    usage: str
-    help: Union[str, Callable[[Profile], str]]
+    usage: Optional[str]  # None: not listed by `help`
+    help: Optional[str]  # None: "- No additional help available."
     run: Handler
 
-    def help_text(self, profile: Profile) -> str:
-        return self.help(profile) if callable(self.help) else self.help
+
+@functools.cache
+def load_table(path: Path) -> dict[str, dict]:
+    return json.loads(path.read_text())["commands"]
 
 
-def table() -> dict[str, Command]:
-    from . import env, md, mem, misc, sf
+def command_table(profile: Profile) -> dict[str, Command]:
+    """The profile's commands, in the order of its table."""
+    from . import env, md, mem, misc, sf  # noqa: F401  (they register their handlers)
 
-    cmds: dict[str, Command] = {}
-    for module in (env, md, mem, misc, sf):
-        for c in module.COMMANDS:
-            cmds[c.name] = c
-    return cmds
+    table = load_table(profile.command_table)
+    names = profile.commands if profile.commands else tuple(table)
+    out = {}
+    for name in names:
+        row = table[name]
+        maxargs = row["maxargs"]
+        out[name] = Command(
+            name,
+            profile.maxargs if maxargs == "CONFIG_SYS_MAXARGS" else int(maxargs),
+            bool(row["repeatable"]),
+            row["usage"],
+            row["help"],
+            HANDLERS.get(name, not_emulated),
+        )
+    return out

@@ -1,21 +1,29 @@
-"""`help`/`?`, `version`, `echo` and `reset`."""
+"""`help`/`?`, `version`, `echo`, `reset`, `dcache`/`icache` (common/command.c _do_help,
+common/cmd_version.c, cmd/echo.c, common/cmd_cache.c)."""
 
 from __future__ import annotations
 
 from ..events import Reset
-from ..target import CMD_FAILURE, CMD_SUCCESS, Target
-from . import Command
+from ..target import Target
+from . import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_USAGE, handles
 
 
+@handles("help", "?")
 def do_help(t: Target, argv: list[str], repeat: bool) -> int:
     from .. import shell
+    from . import command_table
 
-    cmds = shell.enabled_commands(t.profile)
+    cmds = command_table(t.profile)
+    width = t.profile.help_width
     if len(argv) == 1:
         for name in sorted(cmds):
-            t.out(f"{name:<{t.profile.help_width}}- {cmds[name].usage}\n")
-        return CMD_SUCCESS
-    rc = CMD_SUCCESS
+            if t.ctrlc():
+                return CMD_RET_FAILURE
+            if cmds[name].usage is None:
+                continue
+            t.out(f"{name:<{width}}- {cmds[name].usage}\n")
+        return CMD_RET_SUCCESS
+    rc = CMD_RET_SUCCESS
     for name in argv[1:]:
         cmd = shell.find_command(cmds, name)
         if cmd is None:
@@ -23,48 +31,47 @@ def do_help(t: Target, argv: list[str], repeat: bool) -> int:
                 f"Unknown command '{name}' - try 'help' without arguments "
                 "for list of all known commands\n\n"
             )
-            rc = CMD_FAILURE
         else:
-            t.out(shell.usage_text(t.profile, cmd))
+            t.out(shell.usage_text(cmd))
+        rc = CMD_RET_FAILURE  # cmd_usage() returns 1 too
     return rc
 
 
+@handles("version")
 def do_version(t: Target, argv: list[str], repeat: bool) -> int:
     t.out(t.profile.version_text)
-    return CMD_SUCCESS
+    return CMD_RET_SUCCESS
 
 
+@handles("echo")
 def do_echo(t: Target, argv: list[str], repeat: bool) -> int:
-    text = " ".join(argv[1:])
-    if text.endswith("\\c"):
-        t.out(text[:-2])
-    else:
-        t.out(text + "\n")
-    return CMD_SUCCESS
+    args = argv[1:]
+    newline = True
+    if args and args[0] == "-n":
+        newline = False
+        args = args[1:]
+    t.out(" ".join(args) + ("\n" if newline else ""))
+    return CMD_RET_SUCCESS
 
 
+@handles("reset")
 def do_reset(t: Target, argv: list[str], repeat: bool) -> int:
     t.out(t.profile.reset_text)
     t.uart.flush()
     raise Reset("reset command")
 
 
-HELP_HELP = (
-    "\n\t- print brief description of all commands\n"
-    "help command ...\n\t- print detailed usage of 'command'"
-)
-
-COMMANDS = [
-    Command("help", 64, True, "print command description/usage", HELP_HELP, do_help),
-    Command("?", 64, True, "alias for 'help'", "", do_help),
-    Command("version", 1, True, "print monitor, compiler and linker version", "", do_version),
-    Command(
-        "echo",
-        64,
-        False,
-        "echo args to console",
-        "[args..]\n    - echo args to console; \\c suppresses newline",
-        do_echo,
-    ),
-    Command("reset", 1, False, "Perform RESET of the CPU", "", do_reset),
-]
+@handles("dcache", "icache")
+def do_cache(t: Target, argv: list[str], repeat: bool) -> int:
+    which = argv[0].split(".", 1)[0]
+    which = "dcache" if "dcache".startswith(which) and which.startswith("d") else "icache"
+    if len(argv) == 2:
+        state = {"off": False, "on": True}.get(argv[1])
+        if state is not None:
+            t.caches[which] = state
+        return CMD_RET_SUCCESS
+    if len(argv) == 1:
+        label = "Data (writethrough) Cache" if which == "dcache" else "Instruction Cache"
+        t.out(f"{label} is {'ON' if t.caches[which] else 'OFF'}\n")
+        return CMD_RET_SUCCESS
+    return CMD_RET_USAGE

@@ -1,99 +1,136 @@
-"""`sf`: the SPI flash sub-system (probe, read; erase/write/update change the image only when
-the emulator was started writable)."""
+"""`sf`: the SPI flash sub-system as common/cmd_sf.c of the vendor's 2015.01 drives it (probe,
+read, write, erase, update; the last three change the image only when the emulator was
+started writable). Numbers must parse completely (`10zz` is a usage error); `read` of zero
+bytes fails in the MStar driver (mtd_isp.c: `if (!len) return -EINVAL`)."""
 
 from __future__ import annotations
 
+from ..cnum import c_hash_x
 from ..memory import BusError
-from ..target import CMD_FAILURE, CMD_SUCCESS, CMD_USAGE, Target, c_hash_x, strtoul
-from . import Command
-
-SF_HELP = (
-    "probe [[bus:]cs] [hz] [mode]\t- init flash device on given SPI bus\n"
-    "\t\t\t\t  and chip select\n"
-    "sf read addr offset|partition len\t- read `len' bytes starting at\n"
-    "\t\t\t\t          `offset' or from start of mtd\n"
-    "\t\t\t\t\t  `partition'to memory at `addr'\n"
-    "sf write addr offset|partition len\t- write `len' bytes from memory\n"
-    "\t\t\t\t          at `addr' to flash at `offset'\n"
-    "\t\t\t\t\t  or to start of mtd `partition'\n"
-    "sf erase offset|partition [+]len\t- erase `len' bytes from `offset'\n"
-    "\t\t\t\t\t  or from start of mtd `partition'\n"
-    "\t\t\t\t\t `+len' round up `len' to block size\n"
-    "sf update addr offset|partition len\t- erase and write `len' bytes from memory\n"
-    "\t\t\t\t          at `addr' to flash at `offset'\n"
-    "\t\t\t\t\t  or to start of mtd `partition'"
-)
+from ..target import Target
+from . import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_USAGE, handles
 
 
-def _args(argv: list[str]) -> list[int] | None:
-    out = []
-    for a in argv:
-        n, rest = strtoul(a, 16)
-        if rest or not a:
-            return None
-        out.append(n)
-    return out
+def _strict(t: Target, text: str, base: int) -> int | None:
+    value, rest = t.strtoul(text, base)
+    return None if not text or rest else value
 
 
+def _probe(t: Target, args: list[str]) -> int:
+    bus, cs = 0, 0
+    if len(args) >= 2:
+        cs, rest = t.strtoul(args[1], 0)
+        if not args[1] or (rest and rest[0] != ":"):
+            return CMD_RET_USAGE
+        if rest:
+            if len(rest) == 1:
+                return CMD_RET_USAGE
+            bus = cs
+            cs, rest = t.strtoul(rest[1:], 0)
+            if rest:
+                return CMD_RET_USAGE
+    if len(args) >= 3 and _strict(t, args[2], 0) is None:
+        return CMD_RET_USAGE
+    if len(args) >= 4 and _strict(t, args[3], 16) is None:
+        return CMD_RET_USAGE
+    fl = t.flash
+    if (bus, cs) != (0, 0):
+        t.out(f"Failed to initialize SPI flash at {bus}:{cs}\n")
+        return CMD_RET_FAILURE
+    fl.probed = True
+    for line in fl.spec.probe_lines:
+        t.out(line + "\n")
+    return CMD_RET_SUCCESS
+
+
+def _read_write(t: Target, args: list[str]) -> int:
+    if len(args) < 4:
+        return CMD_RET_USAGE
+    parsed = [_strict(t, a, 16) for a in args[1:4]]
+    nums = [n for n in parsed if n is not None]
+    if len(nums) != 3:
+        return CMD_RET_USAGE
+    addr, offset, length = nums
+    fl = t.flash
+    if ((offset + length) & t.mask) > fl.size:
+        t.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
+        return CMD_RET_FAILURE
+    if args[0] == "update":
+        data = _memory(t, addr, length)
+        fl.erase(offset, length)
+        fl.program(offset, data)
+        t.out(f"\r{length} bytes written, 0 bytes skipped in 0.0s, speed {length} B/s\n")
+        return CMD_RET_SUCCESS
+    ok = length > 0
+    if args[0] == "read":
+        if ok:
+            data = fl.read(offset, length)
+            if t.memory.writable(addr, length) < length:
+                t.abort(BusError(addr + t.memory.writable(addr, length)))
+            t.memory.write(addr, data)
+            if fl.spec.read_bytes_per_s:
+                t.busy(length / fl.spec.read_bytes_per_s)
+        word = "Read"
+    else:
+        if ok:
+            fl.program(offset, _memory(t, addr, length))
+        word = "Written"
+    reply = t.profile.sf_reply.format(
+        length=length,
+        offset=c_hash_x(offset),
+        op=word,
+        status="OK" if ok else "ERROR",
+        cost=int(length / fl.spec.read_bytes_per_s * 1000) if fl.spec.read_bytes_per_s else 0,
+    )
+    t.out(reply + "\n")
+    return CMD_RET_SUCCESS if ok else CMD_RET_FAILURE
+
+
+def _memory(t: Target, addr: int, length: int) -> bytes:
+    if t.memory.readable(addr, length) < length:
+        t.abort(BusError(addr + t.memory.readable(addr, length)))
+    return t.memory.read(addr, length)
+
+
+def _erase(t: Target, args: list[str]) -> int:
+    if len(args) < 3:
+        return CMD_RET_USAGE
+    offset = _strict(t, args[1], 16)
+    if offset is None:
+        return CMD_RET_USAGE
+    fl = t.flash
+    text = args[2]
+    length = _strict(t, text.lstrip("+"), 16)
+    if length is None:
+        return CMD_RET_USAGE
+    if text.startswith("+"):
+        es = fl.spec.erase_size
+        length = -(-length // es) * es
+    if ((offset + length) & t.mask) > fl.size:
+        t.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
+        return CMD_RET_FAILURE
+    es = fl.spec.erase_size
+    if offset % es or length % es:
+        t.out("SF: Erase offset/length not multiple of erase size\n")
+        t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: ERROR\n")
+        return CMD_RET_FAILURE
+    fl.erase(offset, length)
+    t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: OK\n")
+    return CMD_RET_SUCCESS
+
+
+@handles("sf")
 def do_sf(t: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 2:
-        return CMD_USAGE
-    sub = argv[1]
-    fl = t.flash
-    if sub == "probe":
-        fl.probed = True
-        for line in fl.spec.probe_lines:
-            t.out(line + "\n")
-        return CMD_SUCCESS
-    if not fl.probed:
+        return CMD_RET_USAGE
+    args = argv[1:]
+    if args[0] == "probe":
+        return _probe(t, args)
+    if not t.flash.probed:
         t.out("No SPI flash selected. Please run `sf probe'\n")
-        return CMD_FAILURE
-    if sub in ("read", "write", "update"):
-        if len(argv) < 5:
-            return CMD_USAGE
-        nums = _args(argv[2:5])
-        if nums is None:
-            return CMD_USAGE
-        addr, offset, length = nums
-        if offset + length > fl.size:
-            t.out(f"ERROR: attempting {sub} past flash size ({fl.size:#x})\n")
-            return CMD_FAILURE
-        try:
-            if sub == "read":
-                t.memory.write(addr, fl.read(offset, length))
-                if fl.spec.read_bytes_per_s:
-                    t.busy(length / fl.spec.read_bytes_per_s)
-                t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Read: OK\n")
-            else:
-                data = t.memory.read(addr, length)
-                if sub == "update":
-                    fl.erase(offset, length)
-                fl.program(offset, data)
-                if sub == "write":
-                    t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Written: OK\n")
-                else:
-                    t.out(f"{length} bytes written, 0 bytes skipped in 0.0s, speed 0 B/s\n")
-        except BusError as err:
-            t.abort(err)
-        return CMD_SUCCESS
-    if sub == "erase":
-        if len(argv) < 4:
-            return CMD_USAGE
-        nums = _args(argv[2:4])
-        if nums is None:
-            return CMD_USAGE
-        offset, length = nums
-        es = fl.spec.erase_size
-        if offset % es or length % es:
-            t.out("SF: Erase offset/length not multiple of erase size\n")
-            return CMD_FAILURE
-        if offset + length > fl.size:
-            t.out(f"ERROR: attempting erase past flash size ({fl.size:#x})\n")
-            return CMD_FAILURE
-        fl.erase(offset, length)
-        t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: OK\n")
-        return CMD_SUCCESS
-    return CMD_USAGE
-
-
-COMMANDS = [Command("sf", 5, True, "SPI flash sub-system", SF_HELP, do_sf)]
+        return CMD_RET_FAILURE
+    if args[0] in ("read", "write", "update"):
+        return _read_write(t, args)
+    if args[0] == "erase":
+        return _erase(t, args)
+    return CMD_RET_USAGE
