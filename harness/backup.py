@@ -1,7 +1,8 @@
 """The camera workflow: from power-on to restorable sys_<model>/home_<model> images.
 
-Power-on (Enter every 50 ms until U-Boot's prompt), the boot log saved, the partition table
-decided, `sf probe`, then per partition: fill the RAM window with 0xFF, `sf read` it there,
+Bring-up (harness.bringup: Ctrl-C first, Enter only while the camera boots, until U-Boot's
+prompt), the boot log saved, what the target offers learnt (it must have `sf` and `md`),
+`sf probe`, then per partition: fill the RAM window with 0xFF, `sf read` it there,
 and read it back with the verified reader (the same code as read-mem). A reset or power
 loss in the middle sends it back to power-on; the flash is read into RAM again and the read
 continues from its journal.
@@ -12,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from .console import LINUX_MARKERS, Console
-from .errors import CommandFailed, NoPrompt, TargetReset, UsageError
+from .bringup import BringUp
+from .console import KNOWN_PROMPTS, Capabilities, Console
+from .errors import CommandFailed, TargetReset, UsageError
 from .jffs2.nodes import scan
 from .journal import write_atomic
 from .partitions import Partition, output_names
@@ -29,10 +30,6 @@ from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
 from .transport import Transport
 
-KNOWN_PROMPTS = (b"MStar # ", b"SigmaStar # ", b"=> ")
-BOOT_MARKERS = (b"IPL ", b"U-Boot 20")
-LINUX_PROMPT = re.compile(rb"(?:^|\n)[^\n]{0,40}(?:# |\$ |login: )$")
-ENTER_EVERY = 0.05
 MAX_RECOVERIES = 3
 SF_BYTES_PER_S = 1e6  # a slow SPI read, for the timeout of `sf read` only
 IDENTITY_WARNING = (
@@ -61,6 +58,7 @@ class Backup:
         prompt: Optional[str] = None,
         timeout: float = 10.0,
         power_timeout: float = 300.0,
+        baud: int = 115200,
         say: Callable[[str], None] = print,
         progress: Callable[[Partition], Optional[Callable[[int], None]]] = lambda p: None,
     ):
@@ -69,6 +67,7 @@ class Backup:
         self.prompt = prompt.encode("latin-1") if prompt else None
         self.timeout = timeout
         self.power_timeout = power_timeout
+        self.baud = baud
         self.say = say
         self.progress = progress
         size = max((p.size for p in plan.partitions), default=0)
@@ -76,50 +75,34 @@ class Backup:
         self.manifest_path = plan.out_dir / "manifest.json"
         self.manifest = self._load_manifest()
         self.console: Optional[Console] = None
+        self._caps: Optional[Capabilities] = None
 
     # -- power-on ------------------------------------------------------------------------
-    def bring_up(self) -> Console:
-        """Enter every 50 ms until U-Boot's prompt; the boot is appended to bootlog.txt."""
-        self.say("Power the camera on now (if it is on, it is found at its prompt).")
-        log = open(self.plan.out_dir / "bootlog.txt", "ab")
-        try:
-            buf = bytearray()
-            linux_said = False
-            deadline = time.monotonic() + self.power_timeout
-            prompts = (self.prompt,) if self.prompt else KNOWN_PROMPTS
-            found = None
-            while found is None:
-                if time.monotonic() > deadline:
-                    raise NoPrompt(
-                        f"no U-Boot prompt within {self.power_timeout:.0f} s of power-on: check "
-                        "the wiring (TX, RX, GND), the baud rate and the power"
-                    )
-                self.t.write(b"\r")
-                end = time.monotonic() + ENTER_EVERY
-                while (left := end - time.monotonic()) > 0:
-                    data = self.t.read(left)
-                    if data:
-                        buf += data
-                        log.write(data)
-                for p in prompts:
-                    if buf.endswith(b"\n" + p) or bytes(buf) == p:
-                        found = p
-                booting = any(m in buf for m in LINUX_MARKERS)
-                shell = found is None and LINUX_PROMPT.search(buf) is not None
-                if (booting or shell) and not linux_said:
-                    linux_said = True
-                    self.say("The camera is booting Linux: switch it off and on again.")
-                for m in BOOT_MARKERS:
-                    if m in buf:  # a new boot: say it again if this one goes to Linux too
-                        linux_said = False
-                        del buf[: buf.rfind(m) + len(m)]
-                del buf[:-4096]
-            # the Enters still on their way each bring a prompt: let them come
-            while data := self.t.read(0.3):
-                log.write(data)
-        finally:
-            log.close()
-        console = Console(self.t, found.decode("latin-1"), timeout=self.timeout, policy=self.policy)
+    def bring_up(self, booting: bool = False) -> Console:
+        """From whatever state the camera is in to its synchronised prompt (harness.bringup);
+        everything it printed is appended to bootlog.txt. `booting`: it was just seen to
+        reset (only Enter may be sent now)."""
+        if not booting:
+            self.say("Power the camera on now (if it is on, it is found at its prompt).")
+        prompts = (self.prompt,) if self.prompt else KNOWN_PROMPTS
+        with open(self.plan.out_dir / "bootlog.txt", "ab") as log:
+            found = BringUp(
+                self.t,
+                prompts,
+                timeout=self.power_timeout,
+                say=self.say,
+                log=log,
+                booting=booting,
+            ).run()
+        console = Console(
+            self.t,
+            found.decode("latin-1"),
+            timeout=self.timeout,
+            policy=self.policy,
+            baud=self.baud,
+        )
+        if self._caps is not None:
+            console._caps = self._caps  # the same U-Boot after a reset: asked once per run
         console.sync()
         return console
 
@@ -144,14 +127,17 @@ class Backup:
                     if attempt == MAX_RECOVERIES:
                         raise
                     self.say(f"{exc}; waiting for U-Boot again (the read resumes from its journal)")
-                    console = self.bring_up()
+                    console = self.bring_up(booting=True)
                     self._identify(console)
         self.say("Warning: " + IDENTITY_WARNING)
         return self.manifest
 
     def _identify(self, console: Console) -> dict:
-        version = console.run("version").decode("latin-1").strip().splitlines()
-        probe = console.run("sf probe").decode("latin-1").strip().splitlines()
+        self._caps = console.capabilities()
+        console.require("sf", "it cannot read its SPI flash into RAM (read-mem still works)")
+        console.require("md", "this tool reads memory with md")
+        version = console.run("version", expect_chars=400).decode("latin-1").strip().splitlines()
+        probe = console.run("sf probe", expect_chars=400).decode("latin-1").strip().splitlines()
         return {
             "uboot_version": next((v for v in version if "U-Boot" in v), ""),
             "flash": probe,
@@ -165,10 +151,11 @@ class Backup:
         target = plan.out_dir / names[0]
         self.say(f"{p.describe()}: sf read into RAM at 0x{plan.ram:x}")
         t0 = time.monotonic()
-        console.run(f"mw.b {plan.ram:x} ff {p.size:x}")
+        console.run(f"mw.b {plan.ram:x} ff {p.size:x}", timeout=self.timeout + p.size / 50e6)
         out = console.run(
             f"sf read {plan.ram:x} {p.offset:x} {p.size:x}",
             timeout=self.timeout + p.size / SF_BYTES_PER_S,
+            expect_chars=120,
         )
         try:
             sf_read_reply(out, p.offset, p.size)
@@ -195,6 +182,7 @@ class Backup:
             "lines_reread": stats.lines_reread,
             "erased_chunks_skipped": stats.erased_chunks_skipped,
             "resumed_from": stats.resumed_from,
+            "check": stats.check,
         }
         check = jffs2_report(data)
         if check is not None:

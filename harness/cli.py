@@ -131,7 +131,9 @@ def open_console(args: argparse.Namespace, stack: ExitStack, policy=None) -> Con
     log = None
     if args.log:
         log = stack.enter_context(open(args.log, "ab"))
-    console = Console(transport, args.prompt, timeout=args.timeout, policy=policy, log=log)
+    console = Console(
+        transport, args.prompt, timeout=args.timeout, policy=policy, log=log, baud=args.baud
+    )
     console.sync()
     return console
 
@@ -157,9 +159,14 @@ def cmd_read_mem(args: argparse.Namespace) -> int:
         print(json.dumps({"output": str(args.output), "start": args.start, **stats.as_dict()}))
     else:
         resumed = f", resumed at {human_bytes(stats.resumed_from)}" if stats.resumed_from else ""
+        check = (
+            "verified by the target's crc32"
+            if stats.check == "crc32"
+            else "no crc32 on the target: every line read twice and compared (a weaker check)"
+        )
         print(
             f"read {stats.bytes} bytes from 0x{args.start:x} in {human_time(stats.seconds)} "
-            f"({stats.rate:,.0f} B/s{resumed}); re-read {stats.lines_reread} lines "
+            f"({stats.rate:,.0f} B/s{resumed}), {check}; re-read {stats.lines_reread} lines "
             f"({stats.bytes_reread} B), {stats.retries} retries, "
             f"{stats.erased_chunks_skipped} erased chunks skipped -> {args.output}"
         )
@@ -211,6 +218,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             prompt=args.prompt,
             timeout=args.timeout,
             power_timeout=args.power_timeout,
+            baud=args.baud,
             say=say,
             progress=progress,
         )

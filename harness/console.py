@@ -1,10 +1,17 @@
-"""A U-Boot session on a transport: find the prompt, send a command, get its output.
+"""A U-Boot session on a transport: find the prompt, learn what the target offers, send a
+command and get its output.
 
 Rules (U-Boot's test/py, labgrid, tbot): a prompt counts only at the start of a line and at
-the very end of what has been received; each command is typed in short pieces, each after its
-echo came back, ending with a single `\\r`; nothing is typed while output is running; lines
-that start with a reset or error marker end the command as a failure, never as data; a
-timeout only detects a dead line. Only commands of the read-only policy are ever sent.
+the very end of what has been received; each command is typed in short pieces, each after
+its echo came back, ending with a single `\\r`; nothing is typed while output is running;
+lines that say the target reset or runs Linux end the command as a failure, never as data
+(harness.detector decides, for every reader of the console); every wait has a bound that
+the expected answer and the line rate set, so a target that trickles or never stops cannot
+hold the tool. Only commands of the read-only policy are ever sent.
+
+Synchronisation uses only what every U-Boot build has: a random word typed as a command is
+answered `Unknown command 'WORD' - try 'help'` by the vendor's 2015.01 (simple parser, no
+`echo`) and by mainline's hush alike, and a Linux shell answers it differently.
 """
 
 from __future__ import annotations
@@ -13,27 +20,16 @@ import difflib
 import re
 import secrets
 import time
+from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Optional
 
-from .errors import CommandFailed, NoPrompt, PortGone, TargetReset
+from .detector import Detector, Kind, Sighting
+from .errors import CommandFailed, CommandMissing, NoPrompt, PortGone, TargetReset
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
 ECHO_CHUNK = 16
-SYNC_QUIET = 0.2  # while looking for the prompt, this much silence ends an answer
-_MD_LINE = re.compile(rb"[0-9a-f]{8,16}:")
-# Lines (at their start) that mean the target reset or is booting: never data.
-RESET_MARKERS = (
-    b"IPL ",
-    b"U-Boot 20",
-    b"resetting ...",
-    b"data abort",
-    b"Starting kernel",
-    b"Booting Linux",
-    b"Linux version",
-)
-LINUX_MARKERS = (b"Starting kernel", b"Linux version", b"Booting Linux")
-RESET_BANNER = re.compile(rb"-{5,}U-Boot ")
+KNOWN_PROMPTS = (b"MStar # ", b"SigmaStar # ", b"=> ")
 ERROR_MARKERS = (
     b"Unknown command",
     b"## Error",
@@ -41,11 +37,55 @@ ERROR_MARKERS = (
     b"No SPI flash selected",
     b"Usage:",
     b"## Baudrate",
+    b"Zero length",
 )
+SYNC_ATTEMPTS = 4
+SYNC_STEP_S = 3.0  # one nonce's answer (a busy target may first finish a long command)
+LINUX_HINT = "the target runs Linux, not U-Boot: power-cycle it and stop U-Boot with Enter"
 
 
 class Garbled(Exception):
     """The exchange was damaged on the line (echo, reply or prompt); safe to try again."""
+
+
+@dataclass
+class Capabilities:
+    """What the target's U-Boot offers, from `help` (and `help md`)."""
+
+    commands: frozenset[str]
+    md_widths: str = "bwl"
+
+    def has(self, name: str) -> bool:
+        return name in self.commands
+
+
+@dataclass
+class LineRate:
+    """Characters per second the line carries: the nominal rate until measured on long
+    outputs (md), then a running estimate."""
+
+    nominal: float
+    measured: Optional[float] = None
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def chars_per_s(self) -> float:
+        return self.measured if self.measured else self.nominal
+
+    def record(self, chars: int, seconds: float) -> None:
+        if chars < 2048 or seconds <= 0:
+            return
+        self.samples = (self.samples + [chars / seconds])[-5:]
+        self.measured = min(self.samples)
+
+
+def nonce() -> bytes:
+    """A word no U-Boot command starts with (a digit right after the letter)."""
+    return b"q%d%s" % (secrets.randbelow(10), secrets.token_hex(3).encode())
+
+
+def unknown_line(word: bytes) -> bytes:
+    return b"Unknown command '" + word + b"' - try 'help'\r\n"
 
 
 class Console:
@@ -58,6 +98,7 @@ class Console:
         quiet: float = 0.3,
         policy: Optional[ReadOnlyPolicy] = None,
         log: Optional[BinaryIO] = None,
+        baud: int = 115200,
     ):
         self.t = transport
         self.prompt = prompt.encode("latin-1") if prompt else b""
@@ -67,7 +108,9 @@ class Console:
         self.log = log
         self.buf = bytearray()
         self.last_output = b""  # what arrived before the exchange was found damaged
-        self.banner_expected = False  # `version` prints the line a reboot starts with
+        self.detector = Detector((self.prompt,) if self.prompt else ())
+        self.rate = LineRate(baud / 10.0 if baud else 11520.0)
+        self._caps: Optional[Capabilities] = None
 
     # -- receiving -----------------------------------------------------------------------
     def _fill(self, timeout: float) -> bool:
@@ -78,32 +121,9 @@ class Console:
                 self.log.write(data)
         return bool(data)
 
-    def _drain(self, quiet: float, limit: float, until: Optional[bytes] = None) -> bytes:
-        """Everything until the line is quiet for `quiet` s (at most `limit` s), or until
-        what arrived ends with `until`."""
-        end = time.monotonic() + limit
-        while time.monotonic() < end and self._fill(quiet):
-            if until and self.buf.endswith(until):
-                break
-        out = bytes(self.buf)
-        self.buf.clear()
-        return out
-
-    def check_reset(self, text: bytes) -> None:
-        for line in text.split(b"\n"):
-            line = line.strip(b"\r")
-            if _MD_LINE.match(line) or (self.banner_expected and line.startswith(b"U-Boot 20")):
-                continue
-            if line.startswith(RESET_MARKERS) or RESET_BANNER.match(line):
-                if b"Linux" in line or b"kernel" in line:
-                    raise TargetReset(
-                        "the target is booting Linux: power-cycle it and stop U-Boot with Enter"
-                    )
-                raise TargetReset(f"the target reset ({line[:60].decode('latin-1')!r})")
-
-    def _at_prompt(self) -> bool:
-        p = self.prompt
-        return self.buf.endswith(b"\n" + p) or bytes(self.buf) == p
+    def check(self, text: bytes) -> None:
+        """Raise if the complete lines of `text` say the target reset or runs Linux."""
+        raise_for(self.detector.lines(text))
 
     def _prompt_like(self) -> bool:
         """After a quiet spell: does the last line look like a damaged prompt?"""
@@ -113,34 +133,58 @@ class Console:
             return False
         return difflib.SequenceMatcher(None, tail, p).ratio() >= 0.6
 
+    def budget(self, expect_chars: int) -> float:
+        """The longest an answer of about `expect_chars` may take: twice its time at the
+        line rate, and a dead-line timeout's worth of slack."""
+        return self.timeout + 2.0 * expect_chars / self.rate.chars_per_s
+
     def read_to_prompt(
         self,
         timeout: Optional[float] = None,
         on_data: Optional[Callable[[int], None]] = None,
         patience: Optional[float] = None,
+        expect_chars: int = 4096,
     ) -> bytes:
         """Output up to the next prompt (excluded); the prompt is consumed.
 
-        After `patience` seconds of silence (default: the dead-line timeout) without a prompt,
-        Ctrl-C asks for a fresh one: for a command whose output never pauses (md), a long
-        silence means its prompt was lost on the line."""
-        timeout = timeout or self.timeout
+        After `patience` seconds of silence (default: the dead-line timeout) without a
+        prompt, Ctrl-C asks for a fresh one: for a command whose output never pauses (md), a
+        long silence means its prompt was lost on the line. The whole answer may take at most
+        `budget(expect_chars)` (or `timeout`) and be at most a few times `expect_chars` long:
+        a target that trickles or never stops is interrupted, not waited for."""
+        limit = timeout or self.budget(expect_chars)
+        cap = 4 * expect_chars + 65536
+        dead = self.timeout
         scanned = 0
-        last_rx = time.monotonic()
+        t0 = last_rx = time.monotonic()
         interrupted = False
         while True:
-            if self._at_prompt():
+            if self.detector.prompt_at_end(self.buf):
                 out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
                 self.buf.clear()
-                self.check_reset(out[scanned:])
+                self.check(out[scanned:])
                 self.last_output = out
                 if interrupted:
                     raise Garbled("output lost; interrupted")
+                if len(out) > 2048:
+                    self.rate.record(len(out), last_rx - t0)
                 return out
             nl = self.buf.rfind(b"\n")
             if nl > scanned:
-                self.check_reset(bytes(self.buf[scanned:nl]))
+                self.check(bytes(self.buf[scanned:nl]))
                 scanned = nl
+            tail = self.detector.tail(self.buf)
+            if tail and tail.kind in (Kind.LOGIN, Kind.SHELL):
+                raise TargetReset(LINUX_HINT)
+            now = time.monotonic()
+            if not interrupted and (now - t0 > limit or len(self.buf) > cap):
+                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
+                self.t.write(b"\x03")
+                interrupted = True
+                last_rx = now
+                self.buf.clear()
+                scanned = 0
+                continue
             if self._fill(min(self.quiet, 0.25)):
                 last_rx = time.monotonic()
                 if on_data:
@@ -151,12 +195,11 @@ class Console:
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.buf.clear()
                 raise Garbled("damaged prompt")
-            if idle >= (timeout if interrupted or not patience else patience):
+            if idle >= (dead if interrupted or not patience else patience):
                 if interrupted:
-                    raise PortGone(
-                        f"no answer from the target for {timeout:.0f} s: the line is dead"
-                    )
+                    raise PortGone(f"no answer from the target for {dead:.0f} s: the line is dead")
                 # the prompt may have been lost on the line: ask for a fresh one
+                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.t.write(b"\x03")
                 interrupted = True
                 last_rx = time.monotonic()
@@ -166,7 +209,7 @@ class Console:
         """Type `text` and Enter, each piece after its echo; Garbled if an echo differs."""
         self.last_output = b""
         if self.buf:
-            self.check_reset(bytes(self.buf))
+            self.check(bytes(self.buf))
             self.buf.clear()
         for i in range(0, len(text), ECHO_CHUNK):
             self.t.write(text[i : i + ECHO_CHUNK])
@@ -198,80 +241,144 @@ class Console:
 
     def _cancel_line(self) -> None:
         """Ctrl-C discards the typed line (U-Boot answers <INTERRUPT> and a new prompt), or
-        stops the command if its Enter got through and only the echo was damaged. Everything
-        is read until the line is quiet: a prompt still on its way would otherwise land in
-        the next command's echo, and that one's Ctrl-C in the next, and so on."""
-        self.check_reset(bytes(self.buf))  # what broke the echo may be the target rebooting
+        stops the command if its Enter got through and only the echo was damaged. Then a
+        nonce pins down where the answers end: a prompt still on its way would otherwise
+        land in the next command's echo, and that one's Ctrl-C in the next, and so on."""
+        # What broke the echo may be the target rebooting: see a whole line of it first
+        # (typing into a booting camera can make it miss the key that stops its autoboot).
+        end = time.monotonic() + self.quiet
+        while b"\n" not in self.buf and time.monotonic() < end:
+            self._fill(0.05)
+        while self._fill(0.02) and len(self.buf) < 512:
+            pass
+        self.check(bytes(self.buf[: self.buf.rfind(b"\n") + 1]))
+        self.buf.clear()
         self.t.write(b"\x03")
-        end = time.monotonic() + self.timeout
-        while not self._fill(0.25):  # the first byte of the answer may take a while
-            if time.monotonic() > end:
+        try:
+            self._resync(time.monotonic() + self.timeout)
+        except Garbled:
+            if not self.last_output:
                 raise PortGone(
                     f"no answer from the target for {self.timeout:.0f} s: the line is dead"
-                )
-        self.check_reset(self._drain(SYNC_QUIET, self.timeout))
+                ) from None
+            raise
 
     # -- the session ---------------------------------------------------------------------
-    def sync(self, attempts: int = 4) -> str:
+    def sync(self) -> str:
         """Find (or confirm) the prompt; the session is then idle at it.
 
         Ctrl-C first: it stops whatever an earlier, interrupted session left running (an md
-        of megabytes would otherwise go on for an hour) and is harmless at a prompt. Then an
-        `echo` of a random word: an empty line would repeat the last command, which may be
-        that md. The last line after its answer is the prompt; Enter must bring the same line
-        back; `version` must answer as U-Boot does."""
-        for _ in range(attempts):
-            known = self.prompt or None  # with a known prompt, no need to wait for quiet
-            self.t.write(b"\x03")
-            self.check_reset_or_linux(self._drain(SYNC_QUIET, self.timeout, until=known))
-            nonce = f"sync{secrets.token_hex(4)}".encode()
-            self.t.write(b"echo " + nonce + b"\r")
-            answer = nonce + b"\r\n" + known if known else None
-            got = self._drain(SYNC_QUIET, self.timeout, until=answer)
-            self.check_reset_or_linux(got)
-            if nonce + b"\r\n" not in got.replace(b"echo " + nonce, b""):
-                continue  # no answer, or damaged on the line
-            tail = got[got.rfind(b"\n") + 1 :]
-            if not tail:
+        of megabytes would otherwise go on for an hour; the md checks for it once per line)
+        and is harmless at a prompt. Then two random words typed as commands: U-Boot answers
+        each `Unknown command 'WORD' - try 'help'` and a prompt; the bytes between the first
+        answer and the second word's echo are the prompt, and the second answer must end in
+        the same prompt. No fixed silence is waited for: each step ends on its answer."""
+        deadline = time.monotonic() + self.timeout
+        self.buf.clear()
+        self.t.write(b"\x03")
+        saw_data = False
+        for _ in range(SYNC_ATTEMPTS):
+            try:
+                prompt = self._resync(deadline)
+            except Garbled:
+                saw_data = saw_data or bool(self.last_output)
+                if time.monotonic() >= deadline:
+                    break
                 continue
-            if self.prompt and tail != self.prompt:
-                if not tail.isascii() or len(tail) > 40:
-                    continue
+            if self.prompt and prompt != self.prompt:
                 raise NoPrompt(
-                    f"the console's prompt is {tail.decode('latin-1')!r}, "
+                    f"the console's prompt is {prompt.decode('latin-1')!r}, "
                     f"not {self.prompt.decode('latin-1')!r} (--prompt)"
                 )
-            self.t.write(b"\r")  # repeats the echo at most
-            again = self._drain(SYNC_QUIET, self.timeout, until=b"\n" + tail)
-            if again.endswith(b"\n" + tail):
-                self.prompt = tail
-                self._confirm_uboot()
-                return self.prompt.decode("latin-1")
+            self.prompt = prompt
+            self.detector = self.detector.with_prompt(prompt)
+            return prompt.decode("latin-1")
+        if saw_data:
+            raise NoPrompt(
+                "the console answers, but not as U-Boot does: is the baud rate right, and is "
+                "U-Boot (not Linux, not another program) at the other end?"
+            )
         raise NoPrompt(
             "no answer from the console: is the target powered, the wiring right (TX to RX), "
             "and U-Boot stopped at its prompt?"
         )
 
-    @staticmethod
-    def check_reset_or_linux(text: bytes) -> None:
-        if any(m in text for m in LINUX_MARKERS + (b"login:",)):
-            raise TargetReset(
-                "the target is booting Linux: power-cycle it and stop U-Boot with Enter"
-            )
+    def _resync(self, deadline: float) -> bytes:
+        """Two nonces; the prompt between them. Garbled when an answer is not clean."""
+        w1, w2 = nonce(), nonce()
+        self.policy.check(w1.decode())
+        self.policy.check(w2.decode())
+        self.t.write(w1 + b"\r")
+        first = self._expect(unknown_line(w1), w1, deadline)
+        self.t.write(w2 + b"\r")
+        second = self._expect(unknown_line(w2), w2, deadline, start=first)
+        echo = self.buf.find(w2 + b"\r\n", first)
+        prompt = bytes(self.buf[first:echo]) if echo >= first else b""
+        if not prompt or len(prompt) > 40 or not prompt.isascii() or b"\n" in prompt:
+            self.last_output = bytes(self.buf)
+            raise Garbled("no clean prompt between the two answers")
+        end = time.monotonic() + min(SYNC_STEP_S, max(0.0, deadline - time.monotonic()))
+        while not self.buf.endswith(b"\n" + prompt):
+            if len(self.buf) > second + len(prompt) or time.monotonic() > end:
+                self.last_output = bytes(self.buf)
+                raise Garbled("the second answer ends in another prompt")
+            self._fill(0.05)
+        self.buf.clear()
+        return prompt
 
-    def _confirm_uboot(self) -> None:
-        for _ in range(3):
+    def _expect(self, line: bytes, word: bytes, deadline: float, start: int = 0) -> int:
+        """Read until `line` appears after `start`; the index just after it. Linux answers,
+        resets and login prompts raise at once; anything else is Garbled at the step's end."""
+        end = time.monotonic() + min(SYNC_STEP_S, max(0.0, deadline - time.monotonic()))
+        while True:
+            i = self.buf.find(line, start)
+            if i >= 0:
+                self.check(bytes(self.buf[start:i]))
+                return i + len(line)
+            self.check(bytes(self.buf[start : self.buf.rfind(b"\n") + 1]))
+            if b"-sh: " + word in self.buf or b": " + word + b": not found" in self.buf:
+                raise TargetReset(LINUX_HINT)
+            tail = self.detector.tail(self.buf)
+            if tail is not None and tail.kind is Kind.LOGIN:
+                raise TargetReset(LINUX_HINT)
+            if time.monotonic() > end:
+                self.last_output = bytes(self.buf)
+                raise Garbled(f"no answer to {word!r}")
+            if len(self.buf) > 1 << 20:  # endless output that never answers
+                del self.buf[:-4096]
+            self._fill(0.05)
+
+    def capabilities(self) -> Capabilities:
+        """What the target offers, asked once per session (`help`, then `help md`)."""
+        if self._caps is None:
+            out = self._ask("help", 16384)
+            names = set()
+            for line in out.split(b"\n"):
+                m = re.match(rb"^(\S+?)\s*- ", line)
+                if m:
+                    names.add(m.group(1).decode("latin-1"))
+            if not names:
+                raise NoPrompt("the target's `help` lists no commands: is this U-Boot?")
+            widths = "bwl"
+            if "md" in names:
+                usage = self._ask("help md", 512)
+                found = re.search(rb"\[((?:\.[bwlq](?:, )?)+)\]", usage)
+                if found:
+                    widths = "".join(w for w in "bwlq" if b"." + w.encode() in found.group(1))
+            self._caps = Capabilities(frozenset(names), widths)
+        return self._caps
+
+    def require(self, name: str, why: str) -> None:
+        if not self.capabilities().has(name):
+            raise CommandMissing(f"the target's U-Boot has no `{name}` command: {why}")
+
+    def _ask(self, command: str, expect_chars: int) -> bytes:
+        for _ in range(4):
             try:
-                out = self.run("version", check_errors=False)
+                return self.run(command, check_errors=False, expect_chars=expect_chars)
             except Garbled:
                 continue
-            if b"U-Boot" in out:
-                return
-            raise NoPrompt(
-                "the console answers, but not as U-Boot does (a Linux shell?): power-cycle "
-                "the target and stop it in U-Boot"
-            )
-        raise NoPrompt("the console does not answer reliably: check the wiring")
+        raise NoPrompt(f"the console does not answer `{command}` reliably: check the wiring")
 
     def run(
         self,
@@ -281,19 +388,31 @@ class Console:
         check_errors: bool = True,
         on_data: Optional[Callable[[int], None]] = None,
         patience: Optional[float] = None,
+        expect_chars: int = 4096,
     ) -> bytes:
         """Send one read-only command; its output (without echo and prompt).
 
         Raises Garbled when the exchange was damaged on the line (the caller may retry)."""
         self.policy.check(command)
         self._type(command.encode("ascii"))
-        self.banner_expected = command.split()[0] == "version"
+        version = command.split()[0] == "version"
+        if version:  # `version` prints the line a reboot starts with
+            self.detector.ignored.add("banner")
         try:
-            out = self.read_to_prompt(timeout, on_data, patience)
+            out = self.read_to_prompt(timeout, on_data, patience, expect_chars)
         finally:
-            self.banner_expected = False
+            self.detector.ignored.discard("banner")
         if check_errors:
             for line in out.split(b"\n"):
                 if line.startswith(ERROR_MARKERS):
                     raise CommandFailed(f"{command!r}: {line.strip().decode('latin-1')}")
         return out
+
+
+def raise_for(seen: Optional[Sighting]) -> None:
+    if seen is None:
+        return
+    if seen.kind is Kind.RESET:
+        raise TargetReset(f"the target reset ({seen.describe()!r})")
+    if seen.kind in (Kind.LINUX, Kind.LOGIN, Kind.SHELL):
+        raise TargetReset(LINUX_HINT)

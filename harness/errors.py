@@ -57,3 +57,9 @@ class CommandFailed(DumpError):
     """U-Boot answered a command with an error."""
 
     exit_code = 10
+
+
+class CommandMissing(DumpError):
+    """The target's U-Boot lacks a command the job cannot do without."""
+
+    exit_code = 11

@@ -23,6 +23,12 @@ class MdError(ValueError):
     """A line that is not a valid md line (or not the expected one)."""
 
 
+def line_chars(width: int, gap: int = 4, addr_digits: int = 8) -> int:
+    """Characters of one full md line with its `\r\n`: `ADDR:`, a space and 2*width hex
+    digits per object, the gap, 16 ASCII characters (67 for an MStar md.l line)."""
+    return addr_digits + 1 + (LINE_BYTES // width) * (2 * width + 1) + gap + LINE_BYTES + 2
+
+
 def ascii_column(data: bytes) -> bytes:
     return data.translate(_PRINTABLE)
 

@@ -3,7 +3,13 @@
 Each chunk is checked against the target's own `crc32`. Damage is located and only it is
 read again: lines that fail their checks (or never arrived) by address; for a CRC mismatch
 with clean-looking lines, CRCs of halves narrow it down. Chunks whose CRC is that of erased
-flash (all 0xFF) are not read with md. Nothing guessed is ever written.
+flash (all 0xFF) are not read with md. A target without `crc32` is read twice with md, and
+every line must come back the same twice (a weaker check: the summary says which was used).
+Nothing guessed is ever written.
+
+No single md prints for longer than MD_SECONDS at the line rate (measured on the way): the
+MStar cameras run a 60 s hardware watchdog that only reading input kicks, so a long md
+resets them. A large chunk is read as several mds and still verified as one.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from typing import Callable, Optional
 from .console import Console, Garbled
 from .errors import ResumeRefused, UsageError, VerifyFailed
 from .journal import Entry, Journal, fsync_dir
-from .mdcodec import LINE_BYTES, MdFormat, decode_range
-from .replies import ReplyError, crc32_reply
+from .mdcodec import LINE_BYTES, MdFormat, decode_range, line_chars
 
 DEFAULT_CHUNK = 0x10000
 LOCATE_MIN = 0x100  # bisection stops at 16 lines
 PATIENCE = 1.5  # s of silence in md output (or a chunk's crc32) before asking for a prompt
 MERGE_GAP = LINE_BYTES  # damaged lines at most one good line apart are read with one md
+MD_SECONDS = 20.0  # the longest one md may print (the watchdog resets after 60 s)
+CRC_REPLY_CHARS = 96
 
 
 @dataclass
@@ -38,6 +45,8 @@ class ReadStats:
     crc_mismatches: int = 0
     retries: int = 0
     resumed_from: int = 0
+    mds: int = 0
+    check: str = "crc32"  # or "double-md" (the target has no crc32)
 
     @property
     def rate(self) -> float:
@@ -47,12 +56,6 @@ class ReadStats:
         d = asdict(self)
         d["bytes_per_s"] = round(self.rate, 1)
         return d
-
-
-def _crc_ff(n: int, cache: dict[int, int] = {}) -> int:  # noqa: B006 - a cache on purpose
-    if n not in cache:
-        cache[n] = zlib.crc32(b"\xff" * n)
-    return cache[n]
 
 
 def md_width(addr: int, length: int, widths: str = "lwb") -> int:
@@ -71,18 +74,32 @@ class MemoryReader:
     max_rounds: int = 12
     endian: Optional[str] = None
     progress: Optional[Callable[[int], None]] = None
+    md_seconds: float = MD_SECONDS
     stats: ReadStats = field(default_factory=ReadStats)
 
     def __post_init__(self) -> None:
         self.formats = {w: MdFormat(width=w, endian=self.endian) for w in (1, 2, 4)}
         self._done = 0  # verified bytes so far, for progress shown while an md runs
+        self._crc_ff: dict[int, int] = {}
+        caps = self.console.capabilities()
+        self.console.require("md", "this tool reads memory with md")
+        self.widths = caps.md_widths
+        self.has_crc32 = caps.has("crc32")
+        self.stats.check = "crc32" if self.has_crc32 else "double-md"
 
     # -- target requests ------------------------------------------------------------------
     def target_crc(self, addr: int, length: int) -> int:
+        from .replies import ReplyError, crc32_reply
+
         for _ in range(8):
             try:
                 patience = PATIENCE if length <= self.chunk else None
-                out = self.console.run(f"crc32 {addr:x} {length:x}", patience=patience)
+                out = self.console.run(
+                    f"crc32 {addr:x} {length:x}",
+                    patience=patience,
+                    expect_chars=CRC_REPLY_CHARS,
+                    timeout=self.console.budget(CRC_REPLY_CHARS) + length / 20e6,
+                )
                 return crc32_reply(out, addr, length)
             except (Garbled, ReplyError):
                 self.stats.retries += 1
@@ -90,17 +107,34 @@ class MemoryReader:
             f"no readable crc32 reply for 0x{addr:x}+0x{length:x}: the line is too noisy"
         )
 
+    def max_md_bytes(self, width: int) -> int:
+        """The most one md may cover: MD_SECONDS of its lines at the line rate."""
+        lines = int(self.md_seconds * self.console.rate.chars_per_s / line_chars(width))
+        return max(1, lines) * LINE_BYTES
+
     def _md(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
+        """md over [addr, addr+length) in pieces of at most max_md_bytes; good lines kept."""
+        end = addr + length
+        while addr < end:
+            n = min(end - addr, self.max_md_bytes(width))
+            self._md_once(addr, n, width, lines)
+            addr += n
+
+    def _md_once(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
         suffix = {1: "b", 2: "w", 4: "l"}[width]
+        per_line = line_chars(width)
+        expect = -(-length // LINE_BYTES) * per_line
         on_data = None
         if self.progress is not None and length > LINE_BYTES * 64:
-            # while a long md runs: about 16 bytes per md line of ~(9 + 16/w*(2w+1) + 4 + 16)
-            per_line = 29 + (LINE_BYTES // width) * (2 * width + 1)
             base, report = self._done, self.progress
             on_data = lambda chars: report(base + min(length, chars // per_line * LINE_BYTES))  # noqa: E731
+        self.stats.mds += 1
         try:
             out = self.console.run(
-                f"md.{suffix} {addr:x} {length // width:x}", on_data=on_data, patience=PATIENCE
+                f"md.{suffix} {addr:x} {length // width:x}",
+                on_data=on_data,
+                patience=PATIENCE,
+                expect_chars=expect,
             )
         except Garbled:
             self.stats.retries += 1
@@ -110,11 +144,13 @@ class MemoryReader:
 
     # -- one chunk ------------------------------------------------------------------------
     def read_chunk(self, addr: int, n: int) -> bytes:
+        if not self.has_crc32:
+            return self._read_twice(addr, n)
         target = self.target_crc(addr, n)
-        if self.skip_erased and target == _crc_ff(n):
+        if self.skip_erased and target == self.crc_ff(n):
             self.stats.erased_chunks_skipped += 1
             return b"\xff" * n
-        width = md_width(addr, n)
+        width = md_width(addr, n, self.widths)
         grid = list(range(addr, addr + n, LINE_BYTES))
         lines: dict[int, bytes] = {}
         todo = [(addr, n)]
@@ -147,6 +183,38 @@ class MemoryReader:
             "the line is too noisy"
         )
 
+    def _read_twice(self, addr: int, n: int) -> bytes:
+        """Without crc32: each line is accepted once two reads of it agree."""
+        width = md_width(addr, n, self.widths)
+        grid = list(range(addr, addr + n, LINE_BYTES))
+        candidate: dict[int, bytes] = {}
+        agreed: dict[int, bytes] = {}
+        self._md(addr, n, width, candidate)
+        for round_ in range(self.max_rounds):
+            open_ = [a for a in grid if a not in agreed]
+            if not open_:
+                return b"".join(agreed[a] for a in grid)
+            again: dict[int, bytes] = {}
+            for a, m in _ranges(open_, addr + n):
+                if round_:
+                    self.stats.lines_reread += -(-m // LINE_BYTES)
+                    self.stats.bytes_reread += m
+                self._md(a, m, width, again)
+            for a in open_:
+                if a in again and candidate.get(a) == again[a]:
+                    agreed[a] = again[a]
+                elif a in again:
+                    candidate[a] = again[a]
+        raise VerifyFailed(
+            f"0x{addr:x}+0x{n:x}: two reads never agreed after {self.max_rounds} rounds: "
+            "the line is too noisy"
+        )
+
+    def crc_ff(self, n: int) -> int:
+        if n not in self._crc_ff:
+            self._crc_ff[n] = zlib.crc32(b"\xff" * n)
+        return self._crc_ff[n]
+
     def _locate(self, addr: int, n: int, data: bytes, target: int) -> list[tuple[int, int]]:
         """Sub-ranges of a mismatching range whose target CRC differs from ours."""
 
@@ -173,8 +241,8 @@ class MemoryReader:
         header = {"start": start, "length": length, "chunk": self.chunk}
         journal = Journal.open(path.with_name(path.name + ".journal"), header, restart=restart)
         done = journal.done if part.exists() else 0
-        if done and part.stat().st_size < done:
-            done = 0
+        if done and (part.stat().st_size < done or not self.has_crc32):
+            done = 0  # without crc32 the part read before cannot be checked: read it again
         if not done:
             journal = Journal.open(journal.path, header, restart=True)
         t0 = time.monotonic()
@@ -196,7 +264,8 @@ class MemoryReader:
                 self.stats.chunks += 1
                 if self.progress:
                     self.progress(off + n)
-        self._check_whole(start, length, part)
+        if self.has_crc32 and (done or length > self.chunk):
+            self._check_whole(start, length, part)
         os.replace(part, path)
         fsync_dir(path.parent)
         journal.remove()

@@ -24,7 +24,9 @@ def test_finds_the_prompt_itself(emulator, image, golden_image, profile, prompt)
 
 def test_given_prompt_and_wrong_prompt(emulator, image, connect):
     emu = emulator(image, "mstar", at_prompt=True)
-    assert connect(emu, "MStar # ").run("echo ok") == b"ok\r\n"
+    assert connect(emu, "MStar # ").run("crc32 21000000 0") == (
+        b"CRC32 for 21000000 ... 20ffffff ==> 00000000\r\n"
+    )
     with pytest.raises(NoPrompt, match="prompt is 'MStar # ', not '=> '"):
         connect(emu, "=> ", quiet=0.1, timeout=1)
 
@@ -66,7 +68,7 @@ def test_linux_running_is_detected(emulator, image):
     emu = emulator(image, "mstar", boot_window=0.05, powered=False)
     c = Console(Transport(emu.port), quiet=0.2)
     emu.power_on()
-    with pytest.raises(TargetReset, match="booting Linux"):
+    with pytest.raises(TargetReset, match="reset|Linux"):
         c.sync()
 
 
@@ -145,4 +147,4 @@ def test_sync_stops_what_an_interrupted_session_left_running(emulator, image, co
     assert t.read(2.0)  # it is printing; then this session dies
     t.close()
     c = connect(emu, "MStar # ")  # a new run: sync must stop it, not wait for it
-    assert c.run("echo ok") == b"ok\r\n"
+    assert c.run("crc32 21000000 0").startswith(b"CRC32 for 21000000")

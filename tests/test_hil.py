@@ -65,7 +65,7 @@ def test_writes_are_refused_before_reaching_the_port(uboot, command):
     finally:
         uboot.t.write = real
     assert sent == []
-    assert b"ok" in uboot.run("echo ok")  # still in sync
+    assert b"U-Boot" in uboot.run("version")  # still in sync
 
 
 @pytest.mark.emulator_only
@@ -97,4 +97,4 @@ def test_power_cycle_is_seen_as_a_reset(uboot_emulator, uboot):
     # bring the shared emulator back to its prompt for the tests after this one
     uboot_emulator.power_cycle(at_prompt=True)
     uboot.sync()
-    assert uboot.run("echo back") == b"back\r\n"
+    assert b"U-Boot" in uboot.run("version")

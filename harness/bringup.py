@@ -1,0 +1,188 @@
+"""From whatever state the camera is in to a synchronised U-Boot console.
+
+The states are explicit (labgrid's strategy): OFF (nothing arrives), BOOTING (IPL or U-Boot
+start-up text), UBOOT (its prompt is the last thing received), LINUX (kernel messages, a
+login or shell prompt). What the console says is decided by harness.detector.
+
+What is sent in each state is chosen with the vendor's keyed autoboot in mind: with
+bootdelay 0 its abortboot_keyed() reads just two characters from the UART (etime = 2) and
+stops the boot only if one of them is Enter. So while a boot may be under way nothing but
+Enter is sent (a second Ctrl-C in the FIFO would let the camera boot Linux):
+
+- at the start, one Ctrl-C: it stops an md an interrupted run left going (within a line)
+  and is harmless at a prompt; the answer, if the camera is on, says where it is;
+- OFF: one Ctrl-C every two seconds (a camera sitting silently at its prompt answers it; a
+  powered-off one loses it; a boot prints long before its key check, so at most one can
+  wait in the FIFO when it comes);
+- BOOTING and LINUX: Enter at once for every line that says a boot started, and every
+  20 ms (U-Boot's serial init empties the receive FIFO, so only keys that arrive after its
+  banner count; it stops the next autoboot; Linux ignores it);
+- UBOOT: nothing more; the console's synchronisation takes over.
+Start-up ends on the answer that is expected (a known prompt), never on a fixed silence.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+from typing import BinaryIO, Callable, Optional
+
+from .console import nonce, unknown_line
+from .detector import Detector, Kind
+from .errors import NoPrompt, TargetReset
+from .transport import Transport
+
+ENTER_EVERY = 0.02
+PROBE_EVERY = 2.0
+KEEP = 4096  # bytes of recent output kept for the tail checks
+
+
+class State(Enum):
+    UNKNOWN = "unknown"
+    OFF = "off"
+    BOOTING = "booting"
+    UBOOT = "uboot"
+    LINUX = "linux"
+
+
+class BringUp:
+    def __init__(
+        self,
+        transport: Transport,
+        prompts: tuple[bytes, ...],
+        *,
+        timeout: float,
+        say: Callable[[str], None] = lambda s: None,
+        log: Optional[BinaryIO] = None,
+        booting: bool = False,
+    ):
+        self.t = transport
+        self.detector = Detector(prompts)
+        self.timeout = timeout
+        self.say = say
+        self.log = log
+        self.state = State.BOOTING if booting else State.UNKNOWN
+        self.boots = 1 if booting else 0
+        self.garbage = 0  # bytes that fit none of the states
+        self._linux_said = False
+
+    def _enter(self, state: State) -> None:
+        if state is State.BOOTING and self.state is not State.BOOTING:
+            self.boots += 1
+            self._linux_said = False
+        if state is State.LINUX and not self._linux_said:
+            self._linux_said = True
+            self.say("The camera is booting Linux: switch it off and on again.")
+        self.state = state
+
+    def run(self) -> bytes:
+        """Until a known U-Boot prompt is the last thing received; returns that prompt."""
+        deadline = time.monotonic() + self.timeout
+        buf = bytearray()
+        scanned = 0
+        if self.state is State.UNKNOWN:
+            self.t.write(b"\x03")
+        last_probe = time.monotonic()
+        last_enter = 0.0
+        last_rx = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now > deadline:
+                raise self._gave_up()
+            if self.state in (State.BOOTING, State.LINUX) and now - last_enter >= ENTER_EVERY:
+                self.t.write(b"\r")
+                last_enter = now
+            elif self.state in (State.UNKNOWN, State.OFF) and now - last_probe >= PROBE_EVERY:
+                self.t.write(b"\x03")
+                last_probe = now
+            data = self.t.read(ENTER_EVERY)
+            if not data:
+                if self.state is State.UNKNOWN and now - last_rx > PROBE_EVERY:
+                    self._enter(State.OFF)
+                continue
+            last_rx = time.monotonic()
+            if self.log:
+                self.log.write(data)
+            buf += data
+            nl = buf.rfind(b"\n")
+            if nl >= scanned:
+                if self._classify_lines(bytes(buf[scanned : nl + 1])):
+                    self.t.write(b"\r")  # a boot line: its autoboot check is near
+                    last_enter = time.monotonic()
+                scanned = nl + 1
+            tail = self.detector.tail(buf)
+            if tail is not None and tail.kind is Kind.PROMPT:
+                self._enter(State.UBOOT)
+                return tail.text
+            if tail is not None and tail.kind is Kind.LOGIN:
+                self._enter(State.LINUX)
+            elif tail is not None and tail.kind is Kind.SHELL and self.state is not State.LINUX:
+                # a prompt this tool does not know: U-Boot's, or a Linux shell's? Ask.
+                if self._is_uboot(tail.text):
+                    self._enter(State.UBOOT)
+                    return tail.text
+                self._enter(State.LINUX)
+            if self.state in (State.UNKNOWN, State.OFF) and tail is None and len(buf) > 256:
+                self.garbage += len(data)
+            if len(buf) > 2 * KEEP:
+                cut = len(buf) - KEEP
+                del buf[:cut]
+                scanned = max(0, scanned - cut)
+
+    def _is_uboot(self, prompt: bytes) -> bool:
+        """Type a word no command starts with: U-Boot answers `Unknown command`."""
+        word = nonce()
+        self.t.write(word + b"\r")
+        want = unknown_line(word) + prompt
+        got = bytearray()
+        end = time.monotonic() + 2.0
+        while time.monotonic() < end and not got.endswith(want):
+            data = self.t.read(0.05)
+            if self.log and data:
+                self.log.write(data)
+            got += data
+            if b": not found" in got or self.detector.lines(bytes(got)) is not None:
+                return False
+        return got.endswith(want)
+
+    def _classify_lines(self, text: bytes) -> bool:
+        """Move between states on what the lines say; True if one of them starts a boot."""
+        booting = False
+        for line in text.split(b"\n"):
+            seen = self.detector.line(line)
+            if seen is None:
+                if line.strip() and self.state is State.OFF:
+                    self._enter(State.BOOTING)  # a camera that was off starts printing
+                continue
+            if seen.kind is Kind.RESET:
+                self._enter(State.BOOTING)
+                booting = True
+            elif seen.kind is Kind.LINUX:
+                self._enter(State.LINUX)
+        return booting
+
+    def _gave_up(self) -> Exception:
+        secs = f"{self.timeout:.0f} s"
+        if self.state is State.LINUX:
+            return TargetReset(
+                f"the camera runs Linux, and no U-Boot prompt came within {secs}: switch it off "
+                "and on again while this waits (it presses Enter for you)"
+            )
+        if self.boots > 1:
+            return TargetReset(
+                f"the camera keeps resetting ({self.boots} boots seen in {secs}, no U-Boot "
+                "prompt): check its power supply"
+            )
+        if self.state is State.BOOTING:
+            return NoPrompt(
+                f"the camera printed its boot but no known U-Boot prompt within {secs}: give "
+                "the prompt with --prompt, or check the baud rate"
+            )
+        if self.garbage:
+            return NoPrompt(
+                f"only unreadable bytes arrived in {secs}: is the baud rate right (115200)?"
+            )
+        return NoPrompt(
+            f"no U-Boot prompt within {secs}: check the wiring (TX, RX, GND), the baud rate "
+            "and the power"
+        )
