@@ -61,9 +61,7 @@ class History:
 class LineEditor:
     """One cread_line() at a time; `size` is CONFIG_SYS_CBSIZE."""
 
-    def __init__(
-        self, size: int, puts: Callable[[str], None], getc: Callable[[], Optional[int]]
-    ):
+    def __init__(self, size: int, puts: Callable[[str], None], getc: Callable[[], Optional[int]]):
         self.size = size
         self.puts = puts
         self.getc = getc

@@ -2,7 +2,8 @@
 
 Bring-up (harness.bringup: Ctrl-C first, Enter only while the camera boots, until U-Boot's
 prompt), the boot log saved, what the target offers learnt (it must have `sf` and `md`),
-`sf probe`, then per partition: fill the RAM window with 0xFF, `sf read` it there,
+`sf probe`, then per partition: fill the RAM window with 0xFF, `sf read` it there (1 MiB at
+a time),
 and read it back with the verified reader (the same code as read-mem). A reset or power
 loss in the middle sends it back to power-on; the flash is read into RAM again and the read
 continues from its journal.
@@ -32,6 +33,7 @@ from .transport import Transport
 
 MAX_RECOVERIES = 3
 SF_BYTES_PER_S = 1e6  # a slow SPI read, for the timeout of `sf read` only
+SF_PIECE = 0x100000  # one `sf read` at most (U-Boot's generic driver mallocs the transfer)
 IDENTITY_WARNING = (
     "vd1 and conf hold the device identity and Wi-Fi credentials, and ROOTFS's etc/back.bin "
     "the P2P/cloud IDs and a password: do not share those files (see `uboot-dump jffs2 clean`)"
@@ -143,6 +145,23 @@ class Backup:
             "flash": probe,
         }
 
+    def flash_to_ram(self, console: Console, p: Partition) -> None:
+        """`sf read` the partition into the RAM window, SF_PIECE at a time, each reply
+        checked. One `sf read` of a whole 12 MiB HOME works on the camera (its driver copies
+        from the memory-mapped flash), but U-Boot's generic driver allocates the transfer
+        and fails beyond its malloc pool (the vendor build: Read: ERROR above ~4 MiB)."""
+        for off in range(0, p.size, SF_PIECE):
+            n = min(SF_PIECE, p.size - off)
+            out = console.run(
+                f"sf read {self.plan.ram + off:x} {p.offset + off:x} {n:x}",
+                timeout=self.timeout + n / SF_BYTES_PER_S,
+                expect_chars=120,
+            )
+            try:
+                sf_read_reply(out, p.offset + off, n)
+            except ReplyError as exc:
+                raise CommandFailed(f"{p.name}: {exc}") from None
+
     def _dump(self, console: Console, p: Partition) -> None:
         plan = self.plan
         names = output_names(p, plan.model, plan.all_)
@@ -152,15 +171,7 @@ class Backup:
         self.say(f"{p.describe()}: sf read into RAM at 0x{plan.ram:x}")
         t0 = time.monotonic()
         console.run(f"mw.b {plan.ram:x} ff {p.size:x}", timeout=self.timeout + p.size / 50e6)
-        out = console.run(
-            f"sf read {plan.ram:x} {p.offset:x} {p.size:x}",
-            timeout=self.timeout + p.size / SF_BYTES_PER_S,
-            expect_chars=120,
-        )
-        try:
-            sf_read_reply(out, p.offset, p.size)
-        except ReplyError as exc:
-            raise CommandFailed(f"{p.name}: {exc}") from None
+        self.flash_to_ram(console, p)
         reader = MemoryReader(console, chunk=plan.chunk, progress=self.progress(p))
         stats = reader.read_to_file(plan.ram, p.size, target)
         data = target.read_bytes()

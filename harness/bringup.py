@@ -27,7 +27,7 @@ import time
 from enum import Enum
 from typing import BinaryIO, Callable, Optional
 
-from .console import nonce, unknown_line
+from .console import Console
 from .detector import Detector, Kind
 from .errors import NoPrompt, TargetReset
 from .transport import Transport
@@ -118,10 +118,13 @@ class BringUp:
                 self._enter(State.LINUX)
             elif tail is not None and tail.kind is Kind.SHELL and self.state is not State.LINUX:
                 # a prompt this tool does not know: U-Boot's, or a Linux shell's? Ask.
-                if self._is_uboot(tail.text):
+                prompt = self._identify()
+                if prompt is not None:
                     self._enter(State.UBOOT)
-                    return tail.text
+                    return prompt
                 self._enter(State.LINUX)
+                buf.clear()
+                scanned = 0
             if self.state in (State.UNKNOWN, State.OFF) and tail is None and len(buf) > 256:
                 self.garbage += len(data)
             if len(buf) > 2 * KEEP:
@@ -129,21 +132,15 @@ class BringUp:
                 del buf[:cut]
                 scanned = max(0, scanned - cut)
 
-    def _is_uboot(self, prompt: bytes) -> bool:
-        """Type a word no command starts with: U-Boot answers `Unknown command`."""
-        word = nonce()
-        self.t.write(word + b"\r")
-        want = unknown_line(word) + prompt
-        got = bytearray()
-        end = time.monotonic() + 2.0
-        while time.monotonic() < end and not got.endswith(want):
-            data = self.t.read(0.05)
-            if self.log and data:
-                self.log.write(data)
-            got += data
-            if b": not found" in got or self.detector.lines(bytes(got)) is not None:
-                return False
-        return got.endswith(want)
+    def _identify(self) -> Optional[bytes]:
+        """A prompt this tool does not know (or a damaged one): U-Boot's or Linux's? The
+        console's synchronisation answers it (a random word is U-Boot's `Unknown command`);
+        the prompt it finds, or None for Linux and anything else."""
+        console = Console(self.t, timeout=3.0, log=self.log)
+        try:
+            return console.sync().encode("latin-1")
+        except (TargetReset, NoPrompt):
+            return None
 
     def _classify_lines(self, text: bytes) -> bool:
         """Move between states on what the lines say; True if one of them starts a boot."""

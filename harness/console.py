@@ -173,8 +173,10 @@ class Console:
             if nl > scanned:
                 self.check(bytes(self.buf[scanned:nl]))
                 scanned = nl
+            # (a Linux shell prompt is not looked for here: one appears only after kernel
+            # lines, which say it first; a damaged U-Boot prompt looks like one)
             tail = self.detector.tail(self.buf)
-            if tail and tail.kind in (Kind.LOGIN, Kind.SHELL):
+            if tail and tail.kind is Kind.LOGIN:
                 raise TargetReset(LINUX_HINT)
             now = time.monotonic()
             if not interrupted and (now - t0 > limit or len(self.buf) > cap):

@@ -109,16 +109,25 @@ def uboot_port(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> s
     return request.getfixturevalue("uboot_emulator").port
 
 
-@pytest.fixture
-def uboot(pytestconfig: pytest.Config, uboot_port: str, uboot_target: Target) -> Iterator[Console]:
+@pytest.fixture(scope="session")
+def uboot_transport(pytestconfig: pytest.Config, uboot_port: str) -> Iterator[Transport]:
+    """One connection for the session (a port is opened once: QEMU's pty backend, for
+    one, notices a new client only once a second)."""
     t = Transport(uboot_port, pytestconfig.getoption("--baud"))
     try:
-        c = Console(
-            t,
-            pytestconfig.getoption("--prompt"),
-            policy=ReadOnlyPolicy(ram_window=uboot_target.ram),
-        )
-        c.sync()
-        yield c
+        yield t
     finally:
         t.close()
+
+
+@pytest.fixture
+def uboot(pytestconfig: pytest.Config, uboot_transport: Transport, uboot_target: Target) -> Console:
+    """A console synchronised at the target's prompt, with the read-only policy."""
+    c = Console(
+        uboot_transport,
+        pytestconfig.getoption("--prompt"),
+        policy=ReadOnlyPolicy(ram_window=uboot_target.ram),
+        baud=pytestconfig.getoption("--baud"),
+    )
+    c.sync()
+    return c

@@ -1,7 +1,7 @@
 """No silent corruption: hypothesis-generated fault mixtures on both profiles.
 
 Every run must end with the exact bytes in the output file, or with a DumpError and no
-output file. The default run makes 100 such runs; `scripts/campaign` makes many more.
+output file. The default run makes 60 such runs, `-m slow` 600, `scripts/campaign` as many as asked.
 """
 
 from __future__ import annotations
@@ -65,9 +65,17 @@ def one_run(tmp_path, profile: str, faults: str, seed: int, length: int) -> str:
         return "exact"
 
 
-@pytest.mark.timeout(600)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(profile=st.sampled_from(sorted(PROFILES)), faults=fault_specs(), seed=st.integers(0, 2**16))
 def test_no_silent_corruption(tmp_path_factory, profile, faults, seed):
+    outcome = one_run(tmp_path_factory.mktemp("r"), profile, faults, seed, 0x1000)
+    event(outcome)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+@settings(max_examples=600, deadline=None)
+@given(profile=st.sampled_from(sorted(PROFILES)), faults=fault_specs(), seed=st.integers(0, 2**16))
+def test_no_silent_corruption_campaign(tmp_path_factory, profile, faults, seed):
     outcome = one_run(tmp_path_factory.mktemp("r"), profile, faults, seed, 0x1000)
     event(outcome)
