@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import NoReturn
 
+import serial
+
 from . import profile as profiles
 from .faults import KINDS, FaultSpecError, parse_spec
 from .flash import ImageError
@@ -37,7 +39,13 @@ def _partitions(text: str):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="uboot-emu", description=__doc__)
-    p.add_argument("--image", required=True, help="flash image to serve")
+    p.add_argument("--image", help="flash image to serve")
+    p.add_argument(
+        "--relay",
+        metavar="PORT",
+        help="no emulated camera: put the emulated line (--baud pacing, --faults) in front of "
+        "a real console at PORT (a U-Boot under QEMU, the vendor build, a lab's port)",
+    )
     p.add_argument(
         "--profile",
         default="mstar",
@@ -80,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--partitions", type=_partitions, help="kernel partition table, NAME=START-END,..."
     )
+    p.add_argument(
+        "--watchdog",
+        type=float,
+        metavar="SECONDS",
+        help="hardware watchdog: reset when U-Boot reads no input for SECONDS (0: off; "
+        "default: the profile's, 60 on mstar)",
+    )
     return p
 
 
@@ -87,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.baud < 0:
         return _fail("--baud must be >= 0")
+    if args.watchdog is not None and args.watchdog < 0:
+        return _fail("--watchdog must be >= 0")
+    if (args.image is None) == (args.relay is None):
+        return _fail("give either --image (an emulated camera) or --relay PORT")
+    if args.relay:
+        return _relay(args)
     try:
         parse_spec(args.faults)
         image = read_image(args.image)
@@ -104,14 +125,13 @@ def main(argv: list[str] | None = None) -> int:
             partitions=args.partitions,
             powered=args.power_on_after is None,
             on_new_path=_announce,
+            watchdog=args.watchdog,
         )
     except (ImageError, FaultSpecError, profiles.ProfileError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot open the port: {exc}")
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done = _until_signalled()
     signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
     emu.start()
     if args.listen:
@@ -123,6 +143,43 @@ def main(argv: list[str] | None = None) -> int:
             pass
     finally:
         emu.stop()
+    return 0
+
+
+def _until_signalled() -> threading.Event:
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    return done
+
+
+def _relay(args: argparse.Namespace) -> int:
+    from .relay import Relay
+
+    try:
+        parse_spec(args.faults)
+        relay = Relay(
+            args.relay,
+            baud=args.baud,
+            faults=args.faults,
+            seed=args.seed,
+            link=args.link,
+            listen=args.listen,
+            on_new_path=_announce,
+        )
+    except FaultSpecError as exc:
+        return _fail(str(exc))
+    except (OSError, serial.SerialException) as exc:
+        return _fail(f"cannot open {args.relay}: {exc}")
+    done = _until_signalled()
+    relay.start()
+    if args.listen:
+        _announce(relay.port)
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        relay.stop()
     return 0
 
 

@@ -65,10 +65,10 @@ class BringUp:
         self.boots = 1 if booting else 0
         self.garbage = 0  # bytes that fit none of the states
         self._linux_said = False
+        self._ipl_seen = False  # this boot's IPL line was counted; its banner is not another
 
     def _enter(self, state: State) -> None:
         if state is State.BOOTING and self.state is not State.BOOTING:
-            self.boots += 1
             self._linux_said = False
         if state is State.LINUX and not self._linux_said:
             self._linux_said = True
@@ -146,12 +146,19 @@ class BringUp:
         """Move between states on what the lines say; True if one of them starts a boot."""
         booting = False
         for line in text.split(b"\n"):
-            seen = self.detector.line(line)
+            seen = self.detector.line(line, anywhere=True)
             if seen is None:
                 if line.strip() and self.state is State.OFF:
                     self._enter(State.BOOTING)  # a camera that was off starts printing
+                    self.boots += 1
                 continue
             if seen.kind is Kind.RESET:
+                if seen.text.startswith(b"IPL "):
+                    self.boots += 1
+                    self._ipl_seen = True
+                elif b"U-Boot" in seen.text[:40]:
+                    self.boots += 0 if self._ipl_seen else 1
+                    self._ipl_seen = False
                 self._enter(State.BOOTING)
                 booting = True
             elif seen.kind is Kind.LINUX:

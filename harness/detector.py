@@ -43,6 +43,7 @@ RESET_RULES = {
     "resetting": re.compile(rb"resetting \.\.\.|Resetting CPU"),
     "abort": re.compile(rb"data abort|prefetch abort|undefined instruction"),
 }
+BOOT_START = ("ipl", "banner")  # the lines a boot starts with
 LINUX_RULES = {
     "kernel": re.compile(
         rb"Starting kernel|## Booting kernel|Uncompressing Linux|Booting Linux|Linux version \d"
@@ -70,16 +71,21 @@ class Detector:
         d.ignored = set(self.ignored)
         return d
 
-    def line(self, line: bytes) -> Optional[Sighting]:
-        """One complete line (its ending stripped or not)."""
+    def line(self, line: bytes, anywhere: bool = False) -> Optional[Sighting]:
+        """One complete line (its ending stripped or not). With `anywhere`, a boot's first
+        lines count also after the cut-off start of a line a reset interrupted (never in an
+        md line): for bring-up, which reads no data."""
         line = line.rstrip(b"\r\n")
         while line.startswith(b"\r"):
             line = line[1:]
         if not line or MD_LINE.match(line):
             return None
         for name, rule in RESET_RULES.items():
-            if name not in self.ignored and rule.match(line):
-                return Sighting(Kind.RESET, line)
+            if name in self.ignored:
+                continue
+            found = rule.search(line) if anywhere and name in BOOT_START else rule.match(line)
+            if found:
+                return Sighting(Kind.RESET, line[found.start() :])
         for name, rule in LINUX_RULES.items():
             if name not in self.ignored and rule.match(line):
                 return Sighting(Kind.LINUX, line)

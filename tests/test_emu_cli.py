@@ -97,3 +97,25 @@ def test_bad_use_is_one_line_and_exit_2(tmp_path, image_path, args, message):
     lines = err.decode().splitlines()
     assert len(lines) == 1 and message in lines[0], err
     assert out == b""
+
+
+def test_relay_puts_the_emulated_line_in_front_of_another_console(image_path, tmp_path):
+    from emulator import Emulator
+
+    with Emulator(image_path.read_bytes(), "mstar", at_prompt=True) as camera:
+        proc = start("--relay", camera.port, "--baud", "0", "--faults", "in-drop@1")
+        try:
+            t = Term(proc.stdout.readline().decode().strip())
+            assert t.command("bxase", MSTAR) == b"base\r\nBase Address: 0x00000000\r\n" + MSTAR
+            t.close()
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(10) == 0
+
+
+def test_image_or_relay_and_a_valid_watchdog():
+    for args in ([], ["--image", "x", "--relay", "y"], ["--image", "x", "--watchdog", "-1"]):
+        r = subprocess.run(
+            [sys.executable, "-m", "emulator.cli", *args], capture_output=True, timeout=30
+        )
+        assert r.returncode == 2 and len(r.stderr.decode().splitlines()) == 1
