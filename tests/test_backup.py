@@ -200,3 +200,14 @@ def test_disagreeing_bootlog_stops_and_says_how(emulator, flash, tmp_path):
 def test_unknown_model_needs_a_bootlog(tmp_path):
     r = uboot_dump("backup", "--port", "/dev/null", "--model", "x1", "-o", str(tmp_path / "o"))
     assert r.returncode == 2 and "give --bootlog" in r.stderr.decode()
+
+
+def test_sigmastar_profile_cost_replies_and_its_prompt(emulator, flash, tmp_path):
+    """A newer SDK build: `SigmaStar # `, `Read: OK (cost N ms)`, `Autobooting in 1 s`."""
+    emu = emulator(flash, "sigmastar", powered=False)
+    timer = threading.Timer(0.3, emu.power_on)
+    timer.start()
+    manifest, _ = run_backup(emu, tmp_path / "s", which="ROOTFS")
+    timer.join()
+    assert (tmp_path / "s" / "sys_y203c").read_bytes() == flash[ROOTFS[0] : sum(ROOTFS)]
+    assert b"Autobooting in 1 seconds" in (tmp_path / "s" / "bootlog.txt").read_bytes()

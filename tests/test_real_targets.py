@@ -105,11 +105,19 @@ def camera_flash(tmp_path_factory):
     return flash_from_trees(work, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")
 
 
-def test_backup_of_the_vendor_build_powered_on_after_the_tool_starts(tmp_path, camera_flash):
+@pytest.mark.parametrize("faults", ["", "flip=5e-5,drop=2e-5,dup=1e-5"])
+def test_backup_of_the_vendor_build_powered_on_after_the_tool_starts(
+    tmp_path, camera_flash, faults
+):
     (tmp_path / "flash.img").write_bytes(camera_flash)
     out = tmp_path / "backup"
     with vendor_build(tmp_path / "flash.img", power_on_after=1.0) as target:
-        r = uboot_dump("backup", "--port", target.port, "--model", "y203c", "-o", str(out))
+        if faults:  # the same through a paced line with faults
+            with Relay(target.port, baud=FAST_BAUD, faults=faults, seed=3) as relay:
+                r = uboot_dump("backup", "--port", relay.port, "--baud", str(FAST_BAUD),
+                               "--model", "y203c", "-o", str(out))  # fmt: skip
+        else:
+            r = uboot_dump("backup", "--port", target.port, "--model", "y203c", "-o", str(out))
     assert r.returncode == 0, r.stderr.decode()
     assert (out / "sys_y203c").read_bytes() == camera_flash[ROOTFS[0] : sum(ROOTFS)]
     assert (out / "home_y203c").read_bytes() == camera_flash[HOME[0] : sum(HOME)]
