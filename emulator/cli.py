@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import signal
 import sys
 import threading
@@ -24,10 +26,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _host_port(text: str) -> tuple[str, int]:
     host, _, port = text.rpartition(":")
-    try:
-        return host or "127.0.0.1", int(port)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT") from None
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (a port from 0 to 65535)")
+    return host or "127.0.0.1", int(port)
 
 
 def _partitions(text: str):
@@ -100,10 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.baud < 0:
-        return _fail("--baud must be >= 0")
-    if args.watchdog is not None and args.watchdog < 0:
-        return _fail("--watchdog must be >= 0")
+    if not 0 <= args.baud <= 4_000_000:
+        return _fail("--baud must be from 0 (unpaced) to 4000000")
+    for name in ("power_on_after", "boot_window", "watchdog"):
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 86400):
+            return _fail(f"--{name.replace('_', '-')} must be from 0 to 86400 seconds")
+    if args.link and os.path.lexists(args.link) and not os.path.islink(args.link):
+        return _fail(f"--link {args.link} exists and is not a link: it is left alone")
     if (args.image is None) == (args.relay is None):
         return _fail("give either --image (an emulated camera) or --relay PORT")
     if args.relay:

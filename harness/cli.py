@@ -1,23 +1,32 @@
-"""`uboot-dump`: argument parsing and presentation; the work is done in the other modules."""
+"""`uboot-dump`: argument parsing and presentation; the work is done in the other modules.
+
+Every argument is checked here, before a port is opened or an input read: numbers as a
+U-Boot user types them (harness.units), times positive and finite, outputs that have a
+name, do not exist (unless --force) and are never an input. Every failure is one line on
+stderr and a documented exit code (harness.errors, README "Errors").
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Callable, NoReturn, Optional
 
 from . import journal
 from .console import Console
-from .errors import DumpError, UsageError
+from .errors import DumpError, OutputError, UsageError
 from .progress import Progress
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .transport import Transport
-from .units import human_bytes, human_time, parse_size
+from .units import human_bytes, human_time, parse_seconds, parse_size
 
 EXIT_INTERRUPTED = 130
+MIN_CHUNK, MAX_CHUNK = 0x100, 0x1000000
+MAX_BAUD = 4_000_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -26,21 +35,57 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _size(text: str) -> int:
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _type(fn: Callable[[str], object]) -> Callable[[str], object]:
+    def convert(text: str) -> object:
+        try:
+            return fn(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = fn.__name__
+    return convert
+
+
+@_type
+def address(text: str) -> int:
+    return parse_size(text, address=True, what="address")
+
+
+@_type
+def size(text: str) -> int:
+    return parse_size(text, what="size")
+
+
+@_type
+def chunk(text: str) -> int:
+    n = parse_size(text, what="chunk")
+    if n % 16 or not MIN_CHUNK <= n <= MAX_CHUNK:
+        raise ValueError(
+            f"--chunk must be a multiple of 16 from {MIN_CHUNK:#x} to {MAX_CHUNK:#x}, not {text}"
+        )
+    return n
+
+
+@_type
+def baud(text: str) -> int:
+    if not text.isdigit() or not 50 <= int(text) <= MAX_BAUD:
+        raise ValueError(f"--baud must be a whole number from 50 to {MAX_BAUD}, not {text!r}")
+    return int(text)
+
+
+@_type
+def seconds(text: str) -> float:
+    return parse_seconds(text)
 
 
 def _add_console_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--port", required=True, help="/dev/ttyUSB0, COM3, a pty, socket:// or rfc2217:// URL"
     )
-    p.add_argument("--baud", type=int, default=115200, help="line rate (default 115200)")
-    p.add_argument("--prompt", help="the U-Boot prompt (default: found by pressing Enter)")
+    p.add_argument("--baud", type=baud, default=115200, help="line rate (default 115200)")
+    p.add_argument("--prompt", help="the U-Boot prompt (default: found)")
     p.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds of silence that mean a dead line"
+        "--timeout", type=seconds, default=10.0, help="seconds of silence that mean a dead line"
     )
     p.add_argument("--log", type=Path, help="append everything the console sends to this file")
 
@@ -51,11 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("read-mem", help="read target memory with md, verified by crc32, resumable")
     _add_console_args(r)
-    r.add_argument("--start", type=_size, required=True, help="first address (hex with 0x)")
-    r.add_argument("--length", type=_size, required=True, help="bytes to read")
-    r.add_argument("-o", "--output", type=Path, required=True, help="output file")
+    r.add_argument("--start", type=address, required=True, help="first address (hex with 0x)")
+    r.add_argument("--length", type=size, required=True, help="bytes to read (0x.., 123, 64K)")
+    r.add_argument("-o", "--output", type=Path, required=True, help="output file (a new one)")
     r.add_argument(
-        "--chunk", type=_size, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
+        "--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
     )
     r.add_argument("--no-skip-erased", action="store_true", help="read all-0xFF chunks with md too")
     r.add_argument(
@@ -76,14 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--table-from", choices=("bootlog", "model"), help="which table wins when they disagree"
     )
     b.add_argument(
-        "--ram", type=_size, default=0x21000000, help="RAM window for sf read (default 0x21000000)"
+        "--ram", type=address, default=0x21000000, help="RAM window for sf read (0x21000000)"
     )
     b.add_argument(
-        "--chunk", type=_size, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
+        "--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
     )
     b.add_argument(
         "--power-timeout",
-        type=float,
+        type=seconds,
         default=300.0,
         help="seconds to wait for U-Boot after power-on",
     )
@@ -91,8 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("parse-log", help="turn a terminal log of md output into binary")
     pl.add_argument("log", type=Path)
     pl.add_argument("-o", "--output", type=Path, required=True)
-    pl.add_argument("--start", type=_size, help="first address (default: the log's first line)")
-    pl.add_argument("--length", type=_size, help="bytes (default: to the log's last line)")
+    pl.add_argument("--start", type=address, help="first address (default: the log's first line)")
+    pl.add_argument("--length", type=size, help="bytes (default: to the log's last line)")
+    pl.add_argument("--force", action="store_true", help="replace an existing output file")
 
     j = sub.add_parser("jffs2", help="inspect, unpack, repack and clean JFFS2 images")
     jsub = j.add_subparsers(
@@ -104,27 +150,56 @@ def build_parser() -> argparse.ArgumentParser:
     ju = jsub.add_parser("unpack", help="extract safely (never outside DIR, never through a link)")
     ju.add_argument("image", type=Path)
     ju.add_argument("-d", "--dest", type=Path, required=True, help="an empty or new directory")
-    ju.add_argument("--force", action="store_true", help="extract even with CRC errors")
+    ju.add_argument(
+        "--force", action="store_true", help="extract what can be, despite damaged nodes"
+    )
     jr = jsub.add_parser(
         "repack", help="mkfs.jffs2 -l, reproducible, checked against the partition"
     )
     jr.add_argument("tree", type=Path)
     jr.add_argument("-o", "--output", type=Path, required=True)
-    jr.add_argument("--partition-size", type=_size, required=True)
-    jr.add_argument("--erase-size", type=_size, default=0x10000)
+    jr.add_argument("--partition-size", type=size, required=True)
+    jr.add_argument("--erase-size", type=size, default=0x10000)
+    jr.add_argument("--force", action="store_true", help="replace an existing output file")
     jc = jsub.add_parser("clean", help="a shareable image without the device identity")
     jc.add_argument("image", type=Path)
     jc.add_argument("-o", "--output", type=Path, required=True)
     jc.add_argument("--remove", action="append", help="path to remove (default etc/back.bin)")
-    jc.add_argument("--partition-size", type=_size, help="default: the input image's size")
-    jc.add_argument("--erase-size", type=_size, default=0x10000)
+    jc.add_argument("--partition-size", type=size, help="default: the input image's size")
+    jc.add_argument("--erase-size", type=size, default=0x10000)
+    jc.add_argument("--force", action="store_true", help="replace an existing output file")
 
     sw = sub.add_parser("swap", help="reverse every 4-byte word (community .img to flash order)")
     sw.add_argument("input", type=Path)
     sw.add_argument("output", type=Path)
+    sw.add_argument("--force", action="store_true", help="replace an existing output file")
     return p
 
 
+# -- checks before any work ------------------------------------------------------------------
+def check_output(path: Path, *, inputs: tuple[Path, ...] = (), force: bool = False) -> None:
+    """An output file: a name in an existing directory, never an input, new unless --force."""
+    text = str(path)
+    if not text or text.endswith(os.sep) or path.name in ("", ".", "..") or path.is_dir():
+        raise UsageError(f"output {text!r} is not a file name")
+    for source in inputs:
+        if path.exists() and source.exists() and os.path.samefile(path, source):
+            raise UsageError(f"output {path} is the input {source}: write to another file")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists: remove it, choose another name, or add --force")
+    if not path.parent.is_dir():
+        raise UsageError(f"directory {path.parent} does not exist")
+
+
+def check_directory(path: Path, what: str) -> None:
+    text = str(path)
+    if not text or (path.exists() and not path.is_dir()):
+        raise UsageError(f"{what} {text!r} is not a directory")
+    if not path.parent.is_dir():
+        raise UsageError(f"directory {path.parent} does not exist")
+
+
+# -- the commands -----------------------------------------------------------------------------
 def open_console(args: argparse.Namespace, stack: ExitStack, policy=None) -> Console:
     transport = Transport(args.port, args.baud)
     stack.callback(transport.close)
@@ -140,9 +215,10 @@ def open_console(args: argparse.Namespace, stack: ExitStack, policy=None) -> Con
 
 def cmd_read_mem(args: argparse.Namespace) -> int:
     if args.length <= 0:
-        raise UsageError("--length must be positive")
-    if args.chunk <= 0 or args.chunk % 16:
-        raise UsageError("--chunk must be a positive multiple of 16")
+        raise UsageError("--length must be more than 0")
+    if args.start + args.length > 1 << 64:
+        raise UsageError("--start + --length goes beyond a 64-bit address")
+    check_output(args.output)
     with ExitStack() as stack:
         console = open_console(args, stack)
         progress = Progress(args.length)
@@ -177,6 +253,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from .backup import Backup, Plan
     from .partitions import disagreement, from_bootlog, model_table, select
 
+    check_directory(args.output, "output directory")
     model_parts = model_table(args.model)
     log_parts = None
     if args.bootlog:
@@ -233,19 +310,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_parse_log(args: argparse.Namespace) -> int:
-    from .logparse import decode_log
+    from .logparse import LogError, decode_log
 
-    data, rep = decode_log(read_bytes(args.log), args.start, args.length)
-    if not rep.width:
-        raise UsageError(f"{args.log}: no md lines found")
+    check_output(args.output, inputs=(args.log,), force=args.force)
+    if args.length == 0:
+        raise UsageError("--length must be more than 0")
+    try:
+        data, rep = decode_log(read_bytes(args.log), args.start, args.length)
+    except LogError as exc:
+        raise UsageError(f"{args.log}: {exc}; nothing written") from None
     for addr in rep.duplicates[:10]:
         say(f"duplicate line at 0x{addr:x} (same data, used once)")
-    for number, why in rep.damaged[:20]:
-        say(f"{args.log}:{number}: damaged md line ({why})")
-    problems = [f"gap at 0x{a:x} ({n} bytes)" for a, n in rep.gaps[:20]]
-    problems += [f"two different lines for 0x{a:x}" for a in rep.conflicts[:20]]
-    if problems:
-        raise DumpError(f"{args.log}: " + "; ".join(problems) + "; nothing written")
     write_atomic(args.output, data)
     print(
         f"{len(data)} bytes from 0x{rep.start:x} ({rep.lines} md lines of "
@@ -257,8 +332,9 @@ def cmd_parse_log(args: argparse.Namespace) -> int:
 def cmd_swap(args: argparse.Namespace) -> int:
     from .jffs2.nodes import swap_words
 
+    check_output(args.output, inputs=(args.input,), force=args.force)
     data = read_bytes(args.input)
-    if len(data) % 4:
+    if not data or len(data) % 4:
         raise UsageError(
             f"{args.input} is {len(data)} bytes, not a multiple of 4: not a word-swapped image"
         )
@@ -268,12 +344,15 @@ def cmd_swap(args: argparse.Namespace) -> int:
 
 
 def cmd_jffs2(args: argparse.Namespace) -> int:
+    from .jffs2.extract import ExtractError
     from .jffs2.fs import Jffs2Error
 
     try:
         return JFFS2_COMMANDS[args.jffs2_command](args)
     except Jffs2Error as exc:
-        raise DumpError(str(exc)) from None
+        raise UsageError(str(exc)) from None
+    except ExtractError as exc:
+        raise OutputError(str(exc)) from None
 
 
 def jffs2_inspect(args: argparse.Namespace) -> int:
@@ -291,29 +370,31 @@ def jffs2_unpack(args: argparse.Namespace) -> int:
     dest = args.dest
     if dest.is_symlink() or (dest.exists() and (not dest.is_dir() or any(dest.iterdir()))):
         raise UsageError(f"{dest} is not an empty directory")
+    check_directory(dest, "destination")
     fs = read_fs(read_bytes(args.image))
     if fs.layout != "little":
         say(f"{args.image}: read as {fs.layout} (see `uboot-dump jffs2 inspect`)")
-    if fs.crc_errors and not args.force:
-        where = ", ".join(f"0x{o:x} {w}" for o, w in fs.crc_errors[:5])
-        raise DumpError(
-            f"{len(fs.crc_errors)} nodes fail their CRC ({where}); --force extracts anyway"
+    damage = [f"0x{o:x} {w}" for o, w in fs.crc_errors] + fs.problems
+    if damage and not args.force:
+        raise UsageError(
+            f"{args.image}: {len(damage)} damaged or unsafe nodes ({'; '.join(damage[:3])}); "
+            "nothing extracted (--force extracts what can be)"
         )
     if not fs.entries:
-        raise DumpError(f"{args.image}: nothing to extract (no directory entries)")
-    dest.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"{args.image}: nothing to extract (no directory entries)")
     w = extract(fs.entries, dest)
     for problem in fs.problems + w.skipped:
         say(f"{args.image}: {problem}")
     print(f"{w.written} entries -> {dest}" + (f" ({len(w.skipped)} skipped)" if w.skipped else ""))
     if not w.written:
-        raise DumpError("nothing was extracted")
+        raise UsageError(f"{args.image}: nothing could be extracted")
     return 0
 
 
 def jffs2_repack(args: argparse.Namespace) -> int:
     from .jffs2.repack import repack
 
+    check_output(args.output, force=args.force)
     data = repack(args.tree, args.partition_size, args.erase_size)
     write_atomic(args.output, data)
     print(f"{len(data)} bytes (partition {args.partition_size}) -> {args.output}")
@@ -323,6 +404,7 @@ def jffs2_repack(args: argparse.Namespace) -> int:
 def jffs2_clean(args: argparse.Namespace) -> int:
     from .jffs2.clean import clean
 
+    check_output(args.output, inputs=(args.image,), force=args.force)
     data = read_bytes(args.image)
     remove = args.remove or ["etc/back.bin"]
     out, removed = clean(data, remove, args.partition_size or len(data), args.erase_size)
@@ -348,6 +430,8 @@ def say(text: str) -> None:
 def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a directory, not a file") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
 
@@ -361,7 +445,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     try:
         journal.write_atomic(path, data)
     except OSError as exc:
-        raise DumpError(f"cannot write {path}: {exc.strerror}") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 COMMANDS = {
@@ -383,9 +467,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("uboot-dump: interrupted; run the same command again to resume\n")
         return EXIT_INTERRUPTED
-    except OSError as exc:
-        sys.stderr.write(f"uboot-dump: error: {exc.filename or ''}: {exc.strerror or exc}\n")
-        return 1
+    except OSError as exc:  # files of the tool's own (a journal, the boot log, the manifest)
+        where = exc.filename or "a file of the output"
+        sys.stderr.write(f"uboot-dump: error: {where}: {exc.strerror or exc}\n")
+        return OutputError.exit_code
 
 
 if __name__ == "__main__":

@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Optional
 
 from .detector import Detector, Kind, Sighting
-from .errors import CommandFailed, CommandMissing, NoPrompt, PortGone, TargetReset
+from .errors import (
+    CommandFailed,
+    CommandMissing,
+    NoPrompt,
+    PortGone,
+    TargetReset,
+    VerifyFailed,
+)
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
@@ -46,6 +53,11 @@ LINUX_HINT = "the target runs Linux, not U-Boot: power-cycle it and stop U-Boot 
 
 class Garbled(Exception):
     """The exchange was damaged on the line (echo, reply or prompt); safe to try again."""
+
+
+class Unending(VerifyFailed):
+    """An answer that overran its time or size bound: a hostile or broken target, not line
+    noise; not tried again."""
 
 
 @dataclass
@@ -149,22 +161,27 @@ class Console:
 
         After `patience` seconds of silence (default: the dead-line timeout) without a
         prompt, Ctrl-C asks for a fresh one: for a command whose output never pauses (md), a
-        long silence means its prompt was lost on the line. The whole answer may take at most
-        `budget(expect_chars)` (or `timeout`) and be at most a few times `expect_chars` long:
-        a target that trickles or never stops is interrupted, not waited for."""
-        limit = timeout or self.budget(expect_chars)
+        long silence means its prompt was lost on the line (Garbled). The whole answer may
+        take at most `budget(expect_chars)` (or `timeout`) and be at most a few times
+        `expect_chars` long: a target that trickles or never stops is interrupted and
+        Unending is raised; after a Ctrl-C the prompt must come within the dead-line
+        timeout, however much the target goes on printing."""
+        deadline = time.monotonic() + (timeout or self.budget(expect_chars))
         cap = 4 * expect_chars + 65536
         dead = self.timeout
         scanned = 0
         t0 = last_rx = time.monotonic()
-        interrupted = False
+        stopped_at: Optional[float] = None  # when Ctrl-C was sent
+        overrun: Optional[str] = None
         while True:
             if self.detector.prompt_at_end(self.buf):
                 out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
                 self.buf.clear()
                 self.check(out[scanned:])
                 self.last_output = out
-                if interrupted:
+                if overrun:
+                    raise Unending(overrun)
+                if stopped_at is not None:
                     raise Garbled("output lost; interrupted")
                 if len(out) > 2048:
                     self.rate.record(len(out), last_rx - t0)
@@ -179,14 +196,30 @@ class Console:
             if tail and tail.kind is Kind.LOGIN:
                 raise TargetReset(LINUX_HINT)
             now = time.monotonic()
-            if not interrupted and (now - t0 > limit or len(self.buf) > cap):
+            if stopped_at is None and (now > deadline or len(self.buf) > cap):
+                got = len(self.buf)
+                overrun = (
+                    f"the target's answer did not end: {got} bytes where about "
+                    f"{expect_chars} were expected"
+                    if got > cap
+                    else f"the target answers too slowly: {got} bytes in {now - t0:.0f} s for "
+                    f"an answer of about {expect_chars} (the line carries "
+                    f"{self.rate.chars_per_s:,.0f}/s)"
+                )
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.t.write(b"\x03")
-                interrupted = True
-                last_rx = now
+                stopped_at = last_rx = now
                 self.buf.clear()
                 scanned = 0
                 continue
+            if stopped_at is not None and now - stopped_at > dead:
+                if overrun:
+                    raise Unending(overrun + ", and it did not stop at Ctrl-C")
+                raise PortGone(f"no answer from the target for {dead:.0f} s: the line is dead")
+            if len(self.buf) > cap:  # still printing after Ctrl-C: keep only the end
+                cut = len(self.buf) - 4096
+                del self.buf[:cut]
+                scanned = max(0, scanned - cut)
             if self._fill(min(self.quiet, 0.25)):
                 last_rx = time.monotonic()
                 if on_data:
@@ -196,15 +229,14 @@ class Console:
             if idle >= self.quiet and self._prompt_like():
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.buf.clear()
+                if overrun:
+                    raise Unending(overrun)
                 raise Garbled("damaged prompt")
-            if idle >= (dead if interrupted or not patience else patience):
-                if interrupted:
-                    raise PortGone(f"no answer from the target for {dead:.0f} s: the line is dead")
+            if stopped_at is None and idle >= (patience or dead):
                 # the prompt may have been lost on the line: ask for a fresh one
                 self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.t.write(b"\x03")
-                interrupted = True
-                last_rx = time.monotonic()
+                stopped_at = last_rx = time.monotonic()
 
     # -- sending -------------------------------------------------------------------------
     def _type(self, text: bytes) -> None:

@@ -63,3 +63,9 @@ class CommandMissing(DumpError):
     """The target's U-Boot lacks a command the job cannot do without."""
 
     exit_code = 11
+
+
+class OutputError(DumpError):
+    """An output cannot be written (a full disk, no permission); nothing partial is left."""
+
+    exit_code = 12

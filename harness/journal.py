@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Optional
 
 from .errors import ResumeRefused
 
@@ -50,6 +51,8 @@ class Journal:
             raise ResumeRefused(
                 f"unreadable journal {path} ({exc}); rerun with --restart"
             ) from None
+        if not isinstance(found, dict):
+            raise ResumeRefused(f"unreadable journal {path}; rerun with --restart")
         if found != j.header:
             diff = ", ".join(
                 f"{k}: {found.get(k)!r} there, {v!r} now"
@@ -61,16 +64,30 @@ class Journal:
                 "or with --restart"
             )
         expect = 0
-        for line in lines[1:]:
-            try:
-                e = Entry(**json.loads(line))
-            except (ValueError, TypeError):
-                break  # a torn last line: that chunk is read again
-            if e.offset != expect:
-                break
+        for number, line in enumerate(lines[1:], 2):
+            e = _entry(line)
+            too_far = e is not None and e.offset + e.length > header.get(
+                "length", e.offset + e.length
+            )
+            if e is None or e.offset != expect or too_far:
+                if number == len(lines):
+                    break  # a torn last line (a crash while it was written): read it again
+                raise ResumeRefused(
+                    f"the journal {path} is damaged (line {number}): rerun with --restart"
+                )
             j.entries.append(e)
             expect = e.offset + e.length
         return j
+
+    def check_part(self, part: Path) -> None:
+        """The data file holds what the journal says was verified (each chunk's CRC)."""
+        with open(part, "rb") as f:
+            for e in self.entries:
+                if zlib.crc32(f.read(e.length)) != e.crc:
+                    raise ResumeRefused(
+                        f"{part} does not match its journal at 0x{e.offset:x} (damaged or "
+                        "changed since the interrupted run): rerun with --restart"
+                    )
 
     def _write_all(self) -> None:
         lines = [json.dumps(self.header)] + [json.dumps(e.__dict__) for e in self.entries]
@@ -92,6 +109,22 @@ class Journal:
             pass
 
 
+def _entry(line: str) -> Optional[Entry]:
+    """A journal line, if it is one: whole, non-negative numbers, a positive length."""
+    try:
+        raw = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"offset", "length", "crc", "skipped"}:
+        return None
+    numbers = [raw["offset"], raw["length"], raw["crc"]]
+    if not all(type(n) is int and n >= 0 for n in numbers) or raw["length"] == 0:
+        return None
+    if type(raw["skipped"]) is not bool or raw["crc"] > 0xFFFFFFFF:
+        return None
+    return Entry(**raw)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """The file appears complete under its name (fsync'd, renamed), or not at all."""
     tmp = path.with_name(path.name + ".tmp")
@@ -101,6 +134,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None  # the name the user knows
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

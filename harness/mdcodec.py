@@ -58,6 +58,7 @@ class MdFormat:
     gap: Optional[int] = None  # 4 (U-Boot <= 2021.07, MStar) or 2; None: find from the data
     addr_digits: Optional[int] = None
     votes: dict = field(default_factory=lambda: {"little": 0, "big": 0})
+    wrong_order: int = 0  # lines that read right only in the other byte order than `endian`
 
     def parse_line(self, line: bytes) -> Line:
         """Check one line (without its ending) and decode it; raises MdError."""
@@ -109,6 +110,9 @@ class MdFormat:
             order = self.endian or "little"
             data = _decode(tokens, w, order)
             if ascii_column(data) != text:
+                other = "big" if order == "little" else "little"
+                if w > 1 and ascii_column(_decode(tokens, w, other)) == text:
+                    self.wrong_order += 1
                 raise MdError("ASCII column disagrees with the hex")
             return data
         le = _decode(tokens, w, "little")

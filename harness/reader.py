@@ -139,8 +139,15 @@ class MemoryReader:
         except Garbled:
             self.stats.retries += 1
             out = self.console.last_output
-        good, _ = decode_range(out, addr, length, self.formats[width])
+        fmt = self.formats[width]
+        good, _ = decode_range(out, addr, length, fmt)
         lines.update(good)
+        if not good and fmt.wrong_order >= 4 and self.endian:
+            other = "big" if self.endian == "little" else "little"
+            raise UsageError(
+                f"the target's md lines read right only as {other}-endian: it is not "
+                f"--endian {self.endian} (leave --endian out to find it from the data)"
+            )
 
     # -- one chunk ------------------------------------------------------------------------
     def read_chunk(self, addr: int, n: int) -> bytes:
@@ -247,6 +254,8 @@ class MemoryReader:
             journal = Journal.open(journal.path, header, restart=True)
         t0 = time.monotonic()
         self.stats.resumed_from = done
+        if done:
+            journal.check_part(part)
         with open(part, "r+b" if done else "wb") as f:
             f.truncate(done)
             f.seek(done)

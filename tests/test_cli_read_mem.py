@@ -85,7 +85,7 @@ def test_wrong_prompt(emulator, image, tmp_path):
     "args, text",
     [
         (["--start", "zz", "--length", "16"], "--start"),
-        (["--start", "0", "--length", "0"], "--length must be positive"),
+        (["--start", "0", "--length", "0"], "--length must be more than 0"),
         (["--start", "0", "--length", "16", "--chunk", "17"], "multiple of 16"),
     ],
 )

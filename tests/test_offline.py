@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.jffs2.nodes import swap_words
-from harness.logparse import decode_log
+from harness.logparse import LogError, decode_log
 from tests import community
 from tests.conftest import FIXTURES
 from tests.run_cli import uboot_dump
@@ -55,16 +55,19 @@ def test_gaps_and_duplicates_are_reported_by_address(tmp_path):
     bad.write_bytes(b"\n".join(damaged))
     r = uboot_dump("parse-log", str(bad), "-o", str(tmp_path / "g.bin"))
     err = r.stderr.decode()
-    assert r.returncode != 0
-    assert "duplicate line at 0x21000200" in err
-    assert "gap at 0x21000100 (16 bytes)" in err.splitlines()[-1]
+    assert r.returncode == 2 and len(err.splitlines()) == 1
+    assert "1 gaps (0x21000100+16)" in err and "nothing written" in err
     assert not (tmp_path / "g.bin").exists()
+    only_duplicate = lines[:j] + [lines[j], lines[j]] + lines[j + 1 :]
+    (tmp_path / "dup.log").write_bytes(b"\n".join(only_duplicate))
+    r = uboot_dump("parse-log", str(tmp_path / "dup.log"), "-o", str(tmp_path / "d.bin"))
+    assert r.returncode == 0 and "duplicate line at 0x21000200" in r.stderr.decode()
 
 
 def test_damaged_line_is_a_gap_not_data(tmp_path):
     text = LOG.read_bytes().replace(b"21000030: 2f45e678", b"21000030: 2f45e6x8")
-    data, rep = decode_log(text)
-    assert rep.gaps == [(0x21000030, 16)] and rep.damaged
+    with pytest.raises(LogError, match=r"1 gaps \(0x21000030\+16\); 1 damaged lines"):
+        decode_log(text)
 
 
 def test_swap_refuses_odd_lengths(tmp_path):

@@ -41,12 +41,16 @@ def clean(
     fs = read_fs(data)
     if fs.crc_errors:
         raise Jffs2Error(f"{len(fs.crc_errors)} nodes fail their CRC: read the image again first")
+    if fs.problems:
+        raise Jffs2Error(f"the image is damaged ({fs.problems[0]}): read it again first")
     wanted = [tuple(p.strip("/").split("/")) for p in remove]
     removed = [e for e in fs.entries if any(e.path[: len(w)] == w for w in wanted)]
     for w in wanted:
         if not any(e.path[: len(w)] == w for e in removed):
             raise Jffs2Error(f"no {'/'.join(w)} in the image")
     kept = [e for e in fs.entries if e not in removed]
+    if not kept:
+        raise Jffs2Error("nothing would be left in the image: it is not a camera's file system")
     with tempfile.TemporaryDirectory() as d:
         tree = Path(d) / "tree"
         tree.mkdir()

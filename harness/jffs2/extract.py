@@ -1,18 +1,30 @@
 """Writes a tree of Entries into a directory without ever following a symlink or leaving it.
 
 Every path is walked from the destination with directory file descriptors opened
-O_NOFOLLOW; names with `/`, NUL, `.` or `..` are refused; files are created O_EXCL.
-Symlinks are created as they are (they may point anywhere) but are never followed.
+O_NOFOLLOW; names with `/`, NUL, `.` or `..` are refused; files are created O_EXCL and
+written node by node (a file's contents are never held whole in memory); links are created
+as they are (they may point anywhere) but never followed, and a target with a NUL is
+refused. The tree is built in a new directory beside the destination and renamed into place
+only when every entry is written: a failure (a full disk, an unreadable node) leaves
+nothing behind.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
+from .decompress import DataError
 from .fs import Entry
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+
+
+class ExtractError(Exception):
+    """Writing the tree failed; nothing was left behind."""
 
 
 def bad_name(name: str) -> bool:
@@ -22,7 +34,7 @@ def bad_name(name: str) -> bool:
 class SafeWriter:
     def __init__(self, dest: Path):
         self.root = os.open(dest, DIR_FLAGS)
-        self.skipped: list[str] = []
+        self.skipped: list[str] = []  # what was not created, and why
         self.written = 0
 
     def close(self) -> None:
@@ -48,58 +60,80 @@ class SafeWriter:
     def write(self, e: Entry) -> None:
         shown = "/".join(e.path)
         if any(bad_name(p) for p in e.path):
-            self.skipped.append(f"{shown!r}: unsafe name")
+            self.skipped.append(f"{shown!r}: unsafe name, not created")
             return
-        try:
-            if e.kind == "dir":
-                os.close(self._dir(e.path))
-            elif e.kind in ("file", "link"):
-                parent = self._dir(e.path[:-1])
-                try:
-                    if e.kind == "link":
-                        os.symlink(e.data, e.path[-1], dir_fd=parent)
-                    else:
-                        fd = os.open(
-                            e.path[-1],
-                            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                            0o600,
-                            dir_fd=parent,
-                        )
-                        try:
-                            os.write(fd, e.data) if e.data else None
-                            os.fchmod(fd, e.mode & 0o777)
-                        finally:
-                            os.close(fd)
-                finally:
-                    os.close(parent)
-            else:
-                self.skipped.append(f"{shown}: {e.kind} node not created")
+        if e.kind == "dir":
+            os.close(self._dir(e.path))
+        elif e.kind == "link":
+            if b"\x00" in e.target or not e.target:
+                self.skipped.append(f"{shown}: link target with a NUL or empty, not created")
                 return
-            self.written += 1
-        except OSError as exc:
-            self.skipped.append(f"{shown}: {exc.strerror}")
+            parent = self._dir(e.path[:-1])
+            try:
+                os.symlink(e.target, e.path[-1], dir_fd=parent)
+            finally:
+                os.close(parent)
+        elif e.kind == "file":
+            self._file(e)
+        else:
+            self.skipped.append(f"{shown}: {e.kind} node not created")
+            return
+        self.written += 1
+
+    def _file(self, e: Entry) -> None:
+        parent = self._dir(e.path[:-1])
+        try:
+            fd = os.open(
+                e.path[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600,
+                dir_fd=parent,
+            )  # fmt: skip
+        finally:
+            os.close(parent)
+        with os.fdopen(fd, "wb") as f:  # buffered: a short write is continued, not lost
+            for offset, chunk in e.chunks():
+                f.seek(offset)
+                f.write(chunk)
+            f.truncate(e.size)
+            f.flush()
+            os.fchmod(f.fileno(), e.mode & 0o777)
 
     def set_dir_modes(self, entries: list[Entry]) -> None:
         """Directory modes last (deepest first), so read-only ones could be filled."""
         for e in sorted((e for e in entries if e.kind == "dir"), key=lambda e: -len(e.path)):
             if any(bad_name(p) for p in e.path):
                 continue
+            fd = self._dir(e.path)
             try:
-                fd = self._dir(e.path)
-                try:
-                    os.fchmod(fd, e.mode & 0o777)
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                self.skipped.append(f"{'/'.join(e.path)}: {exc.strerror}")
+                os.fchmod(fd, e.mode & 0o777)
+            finally:
+                os.close(fd)
 
 
 def extract(entries: list[Entry], dest: Path) -> SafeWriter:
-    w = SafeWriter(dest)
+    """All entries under `dest` (which must not exist, or be an empty directory), or an
+    ExtractError and no `dest`."""
+    dest = Path(dest)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        for e in entries:
-            w.write(e)
-        w.set_dir_modes(entries)
-    finally:
-        w.close()
+        w = SafeWriter(work)
+        try:
+            for e in entries:
+                try:
+                    w.write(e)
+                except DataError as exc:
+                    w.skipped.append(f"{'/'.join(e.path)}: {exc}")
+            w.set_dir_modes(entries)
+        finally:
+            w.close()
+        os.chmod(work, 0o755)
+        os.replace(work, dest)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        why = exc.strerror or str(exc)
+        if exc.errno == errno.ENOTEMPTY:
+            why = "it is not empty"
+        raise ExtractError(f"cannot extract into {dest}: {why}") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     return w

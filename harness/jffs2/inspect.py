@@ -9,7 +9,7 @@ from .nodes import scan
 
 def inspect(data: bytes) -> dict:
     s = scan(data)
-    first = _first_node(data, s.layout)
+    first = s.first_node
     report: dict[str, Any] = {
         "size": len(data),
         "layout": s.layout,
@@ -24,19 +24,6 @@ def inspect(data: bytes) -> dict:
     }
     report["advice"] = advice(report)
     return report
-
-
-def _first_node(data: bytes, layout: str | None) -> int | None:
-    if layout is None:
-        return None
-    from .nodes import header_ok, to_layout
-
-    image = to_layout(data[: len(data) - len(data) % 4], layout)
-    order = "<" if layout.startswith("little") else ">"
-    for off in range(0, len(image) - 11, 4):
-        if header_ok(image, off, order):
-            return off
-    return None
 
 
 def advice(r: dict) -> list[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
 import subprocess
 import tempfile
 from pathlib import Path
 
 from .fs import Jffs2Error
-from .nodes import ACCURATE, header_ok, jffs2_crc
+from .nodes import Node, restamp, walk
 
 
 def mkfs_path() -> str:
@@ -26,21 +25,9 @@ def mkfs_path() -> str:
 def fix_times(image: bytes, when: int = 0) -> bytes:
     """Every inode's atime/mtime/ctime and every dirent's mctime set to `when` (LE image)."""
     out = bytearray(image)
-    off = 0
-    while off < len(out):
-        h = header_ok(out, off, "<")
-        if not h:
-            off += 4
-            continue
-        ntype, totlen = h
-        ntype |= ACCURATE
-        if ntype == 0xE002 and totlen >= 68:
-            struct.pack_into("<III", out, off + 32, when, when, when)
-            struct.pack_into("<I", out, off + 64, jffs2_crc(bytes(out[off : off + 60])))
-        elif ntype == 0xE001 and totlen >= 40:
-            struct.pack_into("<I", out, off + 24, when)
-            struct.pack_into("<I", out, off + 32, jffs2_crc(bytes(out[off : off + 32])))
-        off += (totlen + 3) & ~3
+    for node in walk(image, "<"):
+        if isinstance(node, Node):
+            restamp(out, node, "<", when)
     return bytes(out)
 
 
