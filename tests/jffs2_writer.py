@@ -41,7 +41,11 @@ def inode(
     offset: int = 0,
     isize: int | None = None,
     order: str = "<",
+    dsize: int | None = None,
+    compr: int = 0,
 ) -> bytes:
+    """An inode node; `data` is the payload as stored (compressed as `compr` says), `dsize`
+    what it claims to decode to (default: its length)."""
     fmt = {"dir": stat.S_IFDIR, "file": stat.S_IFREG, "link": stat.S_IFLNK}[kind]
     size = len(data) + offset if isize is None else isize
     head = _header(0xE002, 68 + len(data), order)
@@ -58,8 +62,8 @@ def inode(
         0,
         offset,
         len(data),
-        len(data),
-        0,
+        len(data) if dsize is None else dsize,
+        compr,
         0,
         0,
     )
