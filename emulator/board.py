@@ -13,6 +13,7 @@ from .events import PowerOff, Reset
 from .flash import Flash
 from .memory import Memory, Region, garbage_fill
 from .profile import Profile
+from .sdcard import Slot
 from .shell import Shell
 from .target import Target
 from .uart import Uart
@@ -30,8 +31,10 @@ class Board:
         paced: bool = False,
         seed: int = 0,
         watchdog: float | None = None,
+        slot: Slot | None = None,
     ):
         self.profile = profile
+        self.slot = slot or Slot()
         # seconds of no input before the hardware watchdog resets U-Boot (0: off)
         self.watchdog_s = profile.watchdog_s if watchdog is None else (watchdog or None)
         self.flash = flash
@@ -100,6 +103,7 @@ class Board:
             flash=self.flash,
             env=dict(p.env),
             paced=self.paced,
+            slot=self.slot,
         )
 
     def _run(self) -> None:
@@ -136,7 +140,7 @@ class Board:
         uart = self.uart
         uart.arm_watchdog(self.watchdog_s)
         ab = self.profile.autoboot
-        log = self.profile.boot_log
+        log = self.profile.boot_log.replace(b"{SD_CHECKS}", self._sd_checks())
         init = ab.get("uart_init_at", "").encode("latin-1")
         cut = log.find(init) if init else -1
         if cut >= 0:  # U-Boot's serial init resets the receive FIFO before it prints
@@ -165,6 +169,28 @@ class Board:
             Shell(self.target).loop()
         else:
             self._linux()
+
+    def _sd_checks(self) -> bytes:
+        """The boot's `fatsize mmc 0 NAME` checks, as the card in the slot answers them."""
+        sd = self.profile.sd
+        if sd is None or not sd.boot_checks:
+            return b""
+        card = self.slot.card
+        names = card.root_names() if card is not None else None
+        form = sd.boot_check
+        out = []
+        for name in sd.boot_checks:
+            name = name.replace("{MODEL}", self.profile.model)
+            if card is None:
+                result = form["no_card"]
+            elif names is None:
+                result = form["no_fs"]
+            elif name.upper() in names:
+                result = form["present"]
+            else:
+                result = form["absent"]
+            out.append((form["head"] + result).replace("{NAME}", name))
+        return form.get("between", "").join(out).encode("latin-1")
 
     def _keyed(self, ab: dict) -> bool:
         """abortboot_keyed(): after U-Boot's remaining start-up (`boot_window` s, during

@@ -1,4 +1,5 @@
-"""`uboot-emu`: serve an emulated U-Boot console until SIGTERM/SIGINT (SIGUSR1 power-cycles)."""
+"""`uboot-emu`: serve an emulated U-Boot console until SIGTERM/SIGINT (SIGUSR1 power-cycles,
+SIGUSR2 takes the SD card out or puts it back)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import serial
 from . import profile as profiles
 from .faults import KINDS, FaultSpecError, parse_spec
 from .flash import ImageError
-from .server import Emulator, read_image
+from .server import CardError, Emulator, read_image
 
 
 class _Parser(argparse.ArgumentParser):
@@ -96,6 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="hardware watchdog: reset when U-Boot reads no input for SECONDS (0: off; "
         "default: the profile's, 60 on mstar)",
     )
+    p.add_argument(
+        "--sd",
+        metavar="CARD.img",
+        help="an SD card in the slot: an image of the whole card (MBR + FAT32); mmc write "
+        "changes the file. SIGUSR2 takes the card out and puts it back",
+    )
+    p.add_argument(
+        "--sd-write-protected",
+        action="store_true",
+        help="the card's write-protect switch is on (only hosts that read it refuse writes)",
+    )
     return p
 
 
@@ -131,13 +143,16 @@ def main(argv: list[str] | None = None) -> int:
             powered=args.power_on_after is None,
             on_new_path=_announce,
             watchdog=args.watchdog,
+            sd=args.sd,
+            sd_write_protected=args.sd_write_protected,
         )
-    except (ImageError, FaultSpecError, profiles.ProfileError) as exc:
+    except (ImageError, CardError, FaultSpecError, profiles.ProfileError) as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot open the port: {exc}")
     done = _until_signalled()
     signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
+    signal.signal(signal.SIGUSR2, lambda *_: emu.slot.toggle())
     emu.start()
     if args.listen:
         _announce(emu.port)

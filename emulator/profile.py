@@ -43,6 +43,21 @@ class FlashSpec:
 
 
 @dataclass(frozen=True)
+class SdSpec:
+    """The SD/MMC host: what `mmc` prints and how fast it moves sectors; None in a profile
+    without one (`mmc` then finds no device)."""
+
+    device: str  # the driver's name (`mmc list`, the boot banner)
+    b_max: int  # blocks per transfer (the driver splits longer ones)
+    read_bytes_per_s: float
+    write_bytes_per_s: float
+    write_protect_detect: bool  # does the host read the card's write-protect switch?
+    no_card: str  # what mmc_init prints when the slot is empty
+    boot_checks: tuple[str, ...] = ()  # files the boot looks for on the card ({MODEL})
+    boot_check: dict[str, str] = field(default_factory=dict)  # head/absent/present/no_card
+
+
+@dataclass(frozen=True)
 class Window:
     """A read-only view of the flash in the address space (the MStar SPI window)."""
 
@@ -90,6 +105,7 @@ class Profile:
     abort_text: str
     reset_text: str
     watchdog_s: Optional[float]
+    sd: Optional[SdSpec] = None
     model: str = ""
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
@@ -189,8 +205,24 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
         abort_text=raw["abort_text"],
         reset_text=raw["reset_text"],
         watchdog_s=float(raw["watchdog_s"]) if raw.get("watchdog_s") else None,
+        sd=_sd(raw.get("sd")),
         model=model,
         sources={str(k): str(v) for k, v in raw.get("sources", {}).items()},
+    )
+
+
+def _sd(raw: Optional[dict[str, Any]]) -> Optional[SdSpec]:
+    if raw is None:
+        return None
+    return SdSpec(
+        device=raw["device"],
+        b_max=int(raw["b_max"]),
+        read_bytes_per_s=float(raw["read_bytes_per_s"]),
+        write_bytes_per_s=float(raw["write_bytes_per_s"]),
+        write_protect_detect=bool(raw["write_protect_detect"]),
+        no_card=raw["no_card"],
+        boot_checks=tuple(raw.get("boot_checks", ())),
+        boot_check={str(k): str(v) for k, v in raw.get("boot_check", {}).items()},
     )
 
 

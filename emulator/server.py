@@ -16,9 +16,10 @@ from .faults import parse_spec
 from .flash import Flash, ImageError
 from .line import Line
 from .profile import Partition, Profile
+from .sdcard import CardError, SdCard, Slot
 from .uart import Uart
 
-__all__ = ["Emulator", "ImageError"]
+__all__ = ["CardError", "Emulator", "ImageError"]
 
 
 def read_image(path: str | Path) -> bytes:
@@ -46,6 +47,8 @@ class Emulator:
         partitions: tuple[Partition, ...] | None = None,
         on_new_path: Callable[[str], None] | None = None,
         watchdog: float | None = None,
+        sd: str | Path | None = None,
+        sd_write_protected: bool = False,
     ):
         self.profile = profile if isinstance(profile, Profile) else profiles.load(profile)
         if partitions is not None:
@@ -59,6 +62,7 @@ class Emulator:
             self.endpoint = PtyEndpoint(link=link, on_new_path=on_new_path)
         self.line = Line(self.endpoint, baud, fault_list, seed)
         self.uart = Uart(self.line)
+        self.slot = Slot(SdCard(sd, sd_write_protected) if sd is not None else None)
         self.board = Board(
             self.profile,
             self.flash,
@@ -68,6 +72,7 @@ class Emulator:
             paced=baud > 0,
             seed=seed,
             watchdog=watchdog,
+            slot=self.slot,
         )
         self._powered_at_start = powered
         self._started = False
@@ -87,6 +92,7 @@ class Emulator:
         if self._started:
             self.board.stop()
             self.endpoint.close()
+            self.slot.close()
             self._started = False
 
     def power_cycle(self, at_prompt: bool = False) -> None:
@@ -97,6 +103,13 @@ class Emulator:
 
     def power_on(self, at_prompt: bool = False) -> None:
         self.board.power_on(at_prompt)
+
+    def sd_remove(self) -> None:
+        """Pull the SD card out of the slot (it can be put back)."""
+        self.slot.remove()
+
+    def sd_insert(self) -> None:
+        self.slot.insert()
 
     @property
     def state(self) -> str:

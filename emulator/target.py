@@ -14,7 +14,7 @@ from .profile import Profile
 from .uart import Uart
 
 if TYPE_CHECKING:
-    from .sdcard import SdCard
+    from .sdcard import Slot
 
 CMD_SUCCESS = 0
 CMD_FAILURE = 1
@@ -31,6 +31,15 @@ class MdState:
 
 
 @dataclass
+class MmcState:
+    """cmd_mmc.c's curr_device and the device's has_init (as the slot's insertion count it
+    was initialised at: a card pulled and put back needs initialising again)."""
+
+    current: int = -1
+    init_at: Optional[int] = None
+
+
+@dataclass
 class Target:
     profile: Profile
     uart: Uart
@@ -43,7 +52,8 @@ class Target:
     ctrlc_pressed: bool = False
     baudrate: int = 0  # gd->baudrate
     caches: dict[str, bool] = field(default_factory=lambda: {"icache": False, "dcache": False})
-    sd: Optional[SdCard] = None
+    slot: Optional[Slot] = None
+    mmc: MmcState = field(default_factory=MmcState)
     run_command: Callable[[str, int], int] = lambda line, flag: -1  # set by the shell
 
     def __post_init__(self) -> None:

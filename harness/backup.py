@@ -11,27 +11,34 @@ continues from its journal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import re
 import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, TypeVar
 
+from . import sdfind
 from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console
-from .errors import CommandFailed, TargetReset, UsageError
+from .errors import CommandFailed, SdUnavailable, TargetReset, UsageError
 from .jffs2.nodes import scan
 from .journal import write_atomic
 from .partitions import Partition, output_names
-from .policy import ReadOnlyPolicy
+from .policy import ReadOnlyPolicy, SdWriteGuard
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
+from .sdcopy import Region
+from .sdfile import NAME as SD_FILE
+from .sdfind import Layout
 from .transport import Transport
 
 MAX_RECOVERIES = 3
+T = TypeVar("T")
 SF_BYTES_PER_S = 1e6  # a slow SPI read, for the timeout of `sf read` only
 SF_PIECE = 0x100000  # one `sf read` at most (U-Boot's generic driver mallocs the transfer)
 IDENTITY_WARNING = (
@@ -49,6 +56,8 @@ class Plan:
     ram: int = 0x21000000
     chunk: int = DEFAULT_CHUNK
     partition_source: str = ""
+    table: tuple[Partition, ...] = ()  # the whole table (the SD path copies all the flash)
+    via: str = "auto"  # "sd", "md", or "auto": sd when the camera has mmc and a prepared card
 
 
 class Backup:
@@ -73,7 +82,12 @@ class Backup:
         self.say = say
         self.progress = progress
         size = max((p.size for p in plan.partitions), default=0)
-        self.policy = ReadOnlyPolicy(ram_window=(plan.ram, plan.ram + size))
+        end = plan.ram + size
+        guard = None
+        if plan.via != "md":
+            end = max(end, Layout.at(plan.ram).end)
+            guard = SdWriteGuard()
+        self.policy = ReadOnlyPolicy(ram_window=(plan.ram, end), sd_guard=guard)
         self.manifest_path = plan.out_dir / "manifest.json"
         self.manifest = self._load_manifest()
         self.console: Optional[Console] = None
@@ -117,22 +131,32 @@ class Backup:
         self.manifest.update(info)
         self.manifest["model"] = plan.model
         self.manifest["partition_source"] = plan.partition_source
+        if plan.via != "md" and self._sd_path(console):
+            self.say("Warning: " + IDENTITY_WARNING)
+            return self.manifest
         for p in plan.partitions:
             if self._already_done(p):
                 self.say(f"{p.describe()}: already backed up, skipped")
                 continue
-            for attempt in range(MAX_RECOVERIES + 1):
-                try:
-                    self._dump(console, p)
-                    break
-                except TargetReset as exc:
-                    if attempt == MAX_RECOVERIES:
-                        raise
-                    self.say(f"{exc}; waiting for U-Boot again (the read resumes from its journal)")
-                    console = self.bring_up(booting=True)
-                    self._identify(console)
+            console, _ = self.recovering(console, functools.partial(self._dump, p), "the read")
         self.say("Warning: " + IDENTITY_WARNING)
         return self.manifest
+
+    def recovering(
+        self, console: Console, step: Callable[[Console], T], what: str
+    ) -> tuple[Console, T]:
+        """step(console); after a reset or power loss in it, back to U-Boot's prompt and
+        step again (it resumes from its journal), up to MAX_RECOVERIES times."""
+        for attempt in range(MAX_RECOVERIES + 1):
+            try:
+                return console, step(console)
+            except TargetReset as exc:
+                if attempt == MAX_RECOVERIES:
+                    raise
+                self.say(f"{exc}; waiting for U-Boot again ({what} resumes from its journal)")
+                console = self.bring_up(booting=True)
+                self._identify(console)
+        raise AssertionError("unreachable")
 
     def _identify(self, console: Console) -> dict:
         self._caps = console.capabilities()
@@ -145,7 +169,36 @@ class Backup:
             "flash": probe,
         }
 
-    def flash_to_ram(self, console: Console, p: Partition) -> None:
+    # -- the SD path ----------------------------------------------------------------------
+    def _sd_path(self, console: Console) -> bool:
+        """Copy the flash to the prepared card; False (after saying why) when `--via auto`
+        finds no way to (the md path follows)."""
+        layout = Layout.at(self.plan.ram)
+        try:
+            sdfile = sdfind.find(
+                console, MemoryReader(console), layout, timeout=self.timeout, say=self.say
+            )
+            self._check_flash_size(sdfile.header.flash_size)
+        except SdUnavailable as exc:
+            if self.plan.via == "sd":
+                raise
+            self.say(f"SD path not used: {exc}; reading over the serial line (md) instead")
+            return False
+        from .sdbackup import SdBackup
+
+        SdBackup(self, layout, sdfile).run(console)
+        return True
+
+    def _check_flash_size(self, size: int) -> None:
+        for line in self.manifest.get("flash", []):
+            m = re.search(r"total size (\d+) MiB", line)
+            if m and int(m.group(1)) << 20 != size:
+                raise SdUnavailable(
+                    f"{SD_FILE} was prepared for {size >> 20} MiB of flash; this camera "
+                    f"has {m.group(1)} MiB: prepare the card again with --flash-size"
+                )
+
+    def flash_to_ram(self, console: Console, p: Partition | Region) -> None:
         """`sf read` the partition into the RAM window, SF_PIECE at a time, each reply
         checked. One `sf read` of a whole 12 MiB HOME works on the camera (its driver copies
         from the memory-mapped flash), but U-Boot's generic driver allocates the transfer
@@ -162,7 +215,7 @@ class Backup:
             except ReplyError as exc:
                 raise CommandFailed(f"{p.name}: {exc}") from None
 
-    def _dump(self, console: Console, p: Partition) -> None:
+    def _dump(self, p: Partition, console: Console) -> None:
         plan = self.plan
         names = output_names(p, plan.model, plan.all_)
         if not names:
@@ -174,35 +227,20 @@ class Backup:
         self.flash_to_ram(console, p)
         reader = MemoryReader(console, chunk=plan.chunk, progress=self.progress(p))
         stats = reader.read_to_file(plan.ram, p.size, target)
-        data = target.read_bytes()
-        for extra in names[1:]:
-            link = plan.out_dir / extra
-            if link.exists():
-                link.unlink()
-            os.link(target, link)
-        entry = {
-            "files": names,
-            "partition": p.name,
-            "mtd": p.index,
-            "offset": p.offset,
-            "size": p.size,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "crc32": f"{zlib.crc32(data):08x}",
-            "seconds": round(time.monotonic() - t0, 2),
-            "bytes_per_s": round(stats.rate, 1),
-            "lines_reread": stats.lines_reread,
-            "erased_chunks_skipped": stats.erased_chunks_skipped,
-            "resumed_from": stats.resumed_from,
-            "check": stats.check,
-        }
-        check = jffs2_report(data)
-        if check is not None:
-            entry["jffs2"] = check
-            for problem in check["problems"]:
-                self.say(f"{p.name}: JFFS2 check: {problem} (the bytes are kept as read)")
+        entry = publish(plan.out_dir, names, p, target.read_bytes(), self.say)
+        entry.update(
+            {
+                "seconds": round(time.monotonic() - t0, 2),
+                "bytes_per_s": round(stats.rate, 1),
+                "lines_reread": stats.lines_reread,
+                "erased_chunks_skipped": stats.erased_chunks_skipped,
+                "resumed_from": stats.resumed_from,
+                "check": stats.check,
+            }
+        )
         self.manifest.setdefault("partitions", {})[p.name] = entry
-        self._save_manifest()
-        self.say(f"{p.describe()}: {len(data)} bytes -> {', '.join(names)}")
+        self.save_manifest()
+        self.say(f"{p.describe()}: {p.size} bytes -> {', '.join(names)}")
 
     # -- manifest ------------------------------------------------------------------------
     def _load_manifest(self) -> dict:
@@ -211,7 +249,7 @@ class Backup:
         except (OSError, ValueError):
             return {}
 
-    def _save_manifest(self) -> None:
+    def save_manifest(self) -> None:
         write_atomic(self.manifest_path, (json.dumps(self.manifest, indent=2) + "\n").encode())
 
     def _already_done(self, p: Partition) -> bool:
@@ -223,6 +261,34 @@ class Backup:
             return hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         except OSError:
             return False
+
+
+def publish(
+    out_dir: Path, names: list[str], p: Partition, data: bytes, say: Callable[[str], None]
+) -> dict:
+    """A partition's image is in out_dir/names[0]: its other names as hard links, and its
+    manifest entry (with the JFFS2 check). The same for the md path and sd-collect."""
+    target = out_dir / names[0]
+    for extra in names[1:]:
+        link = out_dir / extra
+        if link.exists():
+            link.unlink()
+        os.link(target, link)
+    entry: dict = {
+        "files": names,
+        "partition": p.name,
+        "mtd": p.index,
+        "offset": p.offset,
+        "size": p.size,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "crc32": f"{zlib.crc32(data):08x}",
+    }
+    check = jffs2_report(data)
+    if check is not None:
+        entry["jffs2"] = check
+        for problem in check["problems"]:
+            say(f"{p.name}: JFFS2 check: {problem} (the bytes are kept as read)")
+    return entry
 
 
 def jffs2_report(data: bytes) -> Optional[dict]:

@@ -133,6 +133,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds to wait for U-Boot after power-on",
     )
 
+    b.add_argument(
+        "--via",
+        choices=("auto", "sd", "md"),
+        default="auto",
+        help="sd: flash -> RAM -> the card prepared by sd-prepare, at memory speed; md: over "
+        "the serial line; auto (default): sd when the camera has mmc and a prepared card",
+    )
+
+    sp = sub.add_parser("sd-prepare", help="put a fresh UBDUMP.BIN on a (mounted) FAT32 SD card")
+    sp.add_argument("card_dir", type=Path, metavar="CARD_DIR", help="the card's top directory")
+    sp.add_argument("--model", default="y203c", help="the camera model (default y203c)")
+    sp.add_argument("--flash-size", type=size, help="default: the model's flash (16M)")
+    sp.add_argument("--force", action="store_true", help="replace an existing UBDUMP.BIN")
+
+    sc = sub.add_parser("sd-collect", help="the backup out of UBDUMP.BIN, checked, into -o DIR")
+    sc.add_argument("card_file", type=Path, metavar="CARD/UBDUMP.BIN")
+    sc.add_argument(
+        "-o", "--output", type=Path, required=True, help="the directory of the backup --via sd"
+    )
+    sc.add_argument("--partitions", default="ROOTFS,HOME", help="names (ROOTFS,HOME), or all")
+    sc.add_argument(
+        "--allow-card-output",
+        action="store_true",
+        help="let -o be on the card itself (the camera flashes sys_/home_ files at boot)",
+    )
+    sc.add_argument("--force", action="store_true", help="replace outputs with other contents")
+
     pl = sub.add_parser("parse-log", help="turn a terminal log of md output into binary")
     pl.add_argument("log", type=Path)
     pl.add_argument("-o", "--output", type=Path, required=True)
@@ -279,6 +306,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         ram=args.ram,
         chunk=args.chunk,
         partition_source=source,
+        table=table,
+        via=args.via,
     )
     with ExitStack() as stack:
         transport = Transport(args.port, args.baud)
@@ -300,11 +329,59 @@ def cmd_backup(args: argparse.Namespace) -> int:
             progress=progress,
         )
         manifest = job.run()
+    if manifest.get("sd", {}).get("complete") and args.via != "md":
+        print(f"backup of the whole flash to the SD card; its record is in {args.output}")
+        return 0
     done = manifest.get("partitions", {})
     print(
         f"backup of {len(parts)} partitions in {args.output}: "
         + ", ".join(done[p.name]["files"][0] for p in parts if p.name in done)
         + " (manifest.json, bootlog.txt)"
+    )
+    return 0
+
+
+def cmd_sd_prepare(args: argparse.Namespace) -> int:
+    from .partitions import model_table
+    from .sdhost import prepare
+
+    if not args.card_dir.is_dir():
+        raise UsageError(f"{args.card_dir} is not a directory (the card's mount point)")
+    flash = args.flash_size
+    if flash is None:
+        table = model_table(args.model)
+        if table is None:
+            raise UsageError(f"no built-in table for model {args.model!r}: give --flash-size")
+        flash = max(p.end for p in table)
+    if flash % 0x10000 or not 0x10000 <= flash <= 0x10000000:
+        raise UsageError("--flash-size must be a multiple of 64K, from 64K to 256M")
+    path = prepare(args.card_dir, args.model, flash, force=args.force, say=say)
+    print(
+        f"{path}: ready for a {flash >> 20} MiB flash; put the card in the camera and run "
+        f"uboot-dump backup --port PORT --model {args.model} -o DIR --via sd"
+    )
+    return 0
+
+
+def cmd_sd_collect(args: argparse.Namespace) -> int:
+    from .sdhost import collect
+
+    if not args.card_file.is_file():
+        raise UsageError(f"{args.card_file} is not a file")
+    check_directory(args.output, "output directory")
+    if not args.output.is_dir():
+        raise UsageError(f"{args.output} does not exist: give the directory of the backup")
+    names = collect(
+        args.card_file,
+        args.output,
+        args.partitions,
+        allow_card_output=args.allow_card_output,
+        force=args.force,
+        say=say,
+    )
+    print(
+        f"{len(names)} files in {args.output}: {', '.join(names)} (checked against the "
+        "camera's crc32 of every block)"
     )
     return 0
 
@@ -451,6 +528,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 COMMANDS = {
     "read-mem": cmd_read_mem,
     "backup": cmd_backup,
+    "sd-prepare": cmd_sd_prepare,
+    "sd-collect": cmd_sd_collect,
     "parse-log": cmd_parse_log,
     "swap": cmd_swap,
     "jffs2": cmd_jffs2,

@@ -69,3 +69,10 @@ class OutputError(DumpError):
     """An output cannot be written (a full disk, no permission); nothing partial is left."""
 
     exit_code = 12
+
+
+class SdUnavailable(DumpError):
+    """The SD path cannot be used (no mmc, no card, not FAT32, no prepared file, a sector of
+    it that holds something else); nothing was written to the card because of it."""
+
+    exit_code = 13

@@ -93,9 +93,11 @@ class Journal:
         lines = [json.dumps(self.header)] + [json.dumps(e.__dict__) for e in self.entries]
         write_atomic(self.path, "".join(line + "\n" for line in lines).encode())
 
-    def append(self, entry: Entry, data_file: BinaryIO) -> None:
-        data_file.flush()
-        os.fsync(data_file.fileno())
+    def append(self, entry: Entry, data_file: Optional[BinaryIO] = None) -> None:
+        """Records a verified chunk; its data (if in a file) is made durable first."""
+        if data_file is not None:
+            data_file.flush()
+            os.fsync(data_file.fileno())
         with open(self.path, "a") as f:
             f.write(json.dumps(entry.__dict__) + "\n")
             f.flush()

@@ -1,4 +1,4 @@
-"""Pure parsing of U-Boot's one-line replies (crc32, sf read); no I/O."""
+"""Pure parsing of U-Boot's one-line replies (crc32, sf read, mmc read/write); no I/O."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ _CRC = re.compile(
 )
 _SF_READ = re.compile(
     rb"^SF: (\d+) bytes @ (0x[0-9a-f]+|0) Read: OK(?: \(cost \d+ ms\))?\r*$", re.I | re.M
+)
+
+_MMC = re.compile(
+    rb"MMC (read|write): dev # (\d+), block # (\d+), count (\d+) \.\.\. "
+    rb"(?:([\s\S]*?)(\d+) blocks (?:read|written): (OK|ERROR)|(Error: card is write protected!))"
 )
 
 
@@ -35,3 +40,30 @@ def sf_read_reply(output: bytes, offset: int, length: int) -> None:
     n, off = int(m.group(1)), int(m.group(2), 16)
     if n != length or off != offset:
         raise ReplyError(f"sf read reported {n} bytes @ {off:#x}, asked {length} @ {offset:#x}")
+
+
+class MmcFailed(Exception):
+    """`mmc read/write` answered, and it failed: (`reason`, the card's words)."""
+
+    def __init__(self, reason: str, text: str):
+        super().__init__(text)
+        self.reason = reason  # "protected", "range", "error"
+
+
+def mmc_reply(output: bytes, op: str, block: int, count: int) -> None:
+    """Checks `MMC read: dev # 0, block # B, count C ... C blocks read: OK` (cmd_mmc.c of
+    2015.01; block and count in decimal). ReplyError when it is not there whole (damaged on
+    the line), MmcFailed when the card said no."""
+    m = _MMC.search(output)
+    if not m or m.group(1).decode() != op:
+        raise ReplyError(f"no mmc {op} reply in {output.strip()[:120]!r}")
+    if (int(m.group(3)), int(m.group(4))) != (block, count):
+        raise ReplyError(f"mmc {op} reply for another range: {m.group(0)[:120]!r}")
+    if m.group(8):
+        raise MmcFailed("protected", "the card is write-protected")
+    said = m.group(5).decode("latin-1").strip()
+    if m.group(7) == b"OK" and int(m.group(6)) == count:
+        return
+    if "exceeds max" in said:
+        raise MmcFailed("range", said)
+    raise MmcFailed("error", said or f"{int(m.group(6))} blocks {op}: ERROR")

@@ -1,0 +1,111 @@
+"""`backup --via sd`: the whole flash copied to the prepared file on the card, region by
+region, resumable (sd.journal beside the manifest), surviving resets and power losses the
+way the md path does (back to the prompt, the flash read into RAM again, the copy goes on).
+The manifest's `sd` record (the file's id, the camera's crc32 of every region and block) is
+what `sd-collect` checks the card against on the PC."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import TYPE_CHECKING, Optional
+
+from . import sdfind
+from .console import Console
+from .errors import ResumeRefused
+from .journal import Journal
+from .reader import MemoryReader
+from .sdcopy import Region, SdCopy, regions
+from .sdfile import NAME
+from .sdfind import Layout, SdFile
+
+if TYPE_CHECKING:
+    from .backup import Backup
+
+
+class SdBackup:
+    def __init__(self, job: Backup, layout: Layout, sdfile: SdFile):
+        self.job = job
+        self.layout = layout
+        self.file = sdfile
+        self.journal_path = job.plan.out_dir / "sd.journal"
+        self.copier: Optional[SdCopy] = None
+
+    def _copy(self, region: Region, journal: Journal, console: Console) -> int:
+        """One region, on this console (a new one after a reset: the card is selected again,
+        U-Boot forgot it)."""
+        old = copier = self.copier
+        if copier is None or copier.console is not console:
+            if old is not None:
+                sdfind.select_card(console)
+            guard = self.job.policy.sd_guard
+            assert guard is not None
+            reader = MemoryReader(console, chunk=self.job.plan.chunk)
+            copier = SdCopy(
+                console, reader, self.layout, self.file, guard, timeout=self.job.timeout
+            )
+            if old is not None:
+                copier.writes, copier.sectors_written = old.writes, old.sectors_written
+            self.copier = copier
+        return copier.copy_region(region, journal, self._to_ram(console))
+
+    def _journal(self, header: dict) -> Journal:
+        try:
+            return Journal.open(self.journal_path, header)
+        except ResumeRefused:
+            self.job.say(
+                f"{self.journal_path.name} is from another card or preparation: starting over "
+                "(what the card holds decides what is copied)"
+            )
+            return Journal.open(self.journal_path, header, restart=True)
+
+    def _to_ram(self, console: Console):
+        return lambda region: self.job.flash_to_ram(console, region)
+
+    def run(self, console: Console) -> None:
+        job, h = self.job, self.file.header
+        file_id = h.file_id.hex()
+        record = job.manifest.get("sd")
+        if not isinstance(record, dict) or record.get("file_id") != file_id:
+            record = {"file": NAME, "file_id": file_id, "flash_size": h.flash_size, "regions": []}
+            job.manifest["sd"] = record
+        if record.get("complete"):
+            job.say(f"the flash is already on the card ({NAME}): nothing to copy")
+            return
+        table = job.plan.table or job.plan.partitions
+        header = {"file_id": file_id, "length": h.flash_size, "block": Layout.BLOCK}
+        journal = self._journal(header)
+        done = {r["offset"] for r in record["regions"]}
+        t0 = time.monotonic()
+        for region in regions(table, h.flash_size):
+            if region.offset in done and journal.done >= region.end:
+                continue
+            job.say(f"{region.name} 0x{region.offset:06x}+0x{region.size:x}: flash -> {NAME}")
+            step = functools.partial(self._copy, region, journal)
+            console, crc = job.recovering(console, step, "the copy")
+            record["regions"] = [r for r in record["regions"] if r["offset"] != region.offset]
+            record["regions"].append(_region_record(region, crc))
+            job.save_manifest()
+        record["regions"].sort(key=lambda r: r["offset"])
+        record["blocks"] = [[e.offset, e.length, f"{e.crc:08x}"] for e in journal.entries]
+        record["complete"] = True
+        record["seconds"] = round(time.monotonic() - t0, 2)
+        record["mmc_writes"] = self.copier.writes if self.copier else 0
+        record["sectors_written"] = self.copier.sectors_written if self.copier else 0
+        job.save_manifest()
+        journal.remove()
+        job.say(
+            f"the whole flash ({h.flash_size >> 20} MiB) is in {NAME} on the card, checked "
+            "by the camera's crc32. Put the card in the PC and run: uboot-dump sd-collect "
+            f"CARD/{NAME} -o {job.plan.out_dir}"
+        )
+
+
+def _region_record(region: Region, crc: int) -> dict:
+    return {
+        "name": region.name,
+        "mtd": region.index,
+        "offset": region.offset,
+        "size": region.size,
+        "crc32": f"{crc:08x}",
+    }

@@ -1,0 +1,227 @@
+"""Finds the prepared UBDUMP.BIN on the camera's SD card through the console: `mmc dev`, then
+the MBR, the FAT32 boot sector, the root directory and the file's cluster chain, each read
+with `mmc read` into RAM and from there with the verified reader (`md` checked by `crc32`).
+
+The chain costs almost nothing over the line: a prepared file is usually contiguous, so the
+FAT entries it should have are predicted and checked with one `crc32` of the camera; only
+where a prediction fails (the file is fragmented there) is the entry read with `md`. Nothing
+here writes to the card.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+from . import fat32
+from .console import Console, Garbled
+from .errors import SdUnavailable
+from .fat32 import SECTOR, FatError, Run, Volume
+from .reader import MemoryReader
+from .replies import MmcFailed, ReplyError, mmc_reply
+from .sdfile import NAME, Header, SdFileError
+
+FAT_PIECE = 256  # FAT sectors read into RAM at a time
+DIR_SECTORS_MAX = 256  # root directory sectors looked through (8192 entries)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the SD path puts things in the camera's RAM (all inside the tool's window)."""
+
+    data: int  # a flash region, read with sf read (up to REGION_MAX)
+    verify: int  # card sectors read back (one block)
+    meta: int  # one sector of the MBR, boot sector, directory, file header
+    fat: int  # the FAT, from its first sector on
+    end: int
+
+    REGION_MAX = 0x1000000
+    BLOCK = 0x100000
+
+    @classmethod
+    def at(cls, ram: int) -> Layout:
+        verify = ram + cls.REGION_MAX
+        meta = verify + cls.BLOCK
+        fat = meta + cls.BLOCK
+        return cls(ram, verify, meta, fat, fat + 0xA00000)
+
+    @property
+    def window(self) -> tuple[int, int]:
+        return (self.data, self.end)
+
+
+@dataclass(frozen=True)
+class SdFile:
+    header: Header
+    volume: Volume
+    runs: tuple[Run, ...]  # file sectors (0 = the header) on the card
+
+    def pieces(self, data_sector: int, count: int) -> list[Run]:
+        """Where data sectors data_sector .. + count lie on the card."""
+        return fat32.pieces(list(self.runs), 1 + data_sector, count)
+
+
+class CardReader:
+    """`mmc read` into RAM with its reply checked, and sectors from there with md."""
+
+    def __init__(self, console: Console, reader: MemoryReader, timeout: float):
+        self.console = console
+        self.reader = reader
+        self.timeout = timeout
+
+    def mmc_read(self, addr: int, block: int, count: int) -> None:
+        for _ in range(4):
+            try:
+                out = self.console.run(
+                    f"mmc read {addr:x} {block:x} {count:x}",
+                    timeout=self.timeout + count * SECTOR / 1e6,
+                    check_errors=False,
+                    expect_chars=160,
+                )
+                mmc_reply(out, "read", block, count)
+                return
+            except (Garbled, ReplyError):
+                continue
+        raise SdUnavailable("no readable reply to mmc read: the line is too noisy")
+
+    def sector(self, addr: int, block: int, length: int = SECTOR) -> bytes:
+        self.mmc_read(addr, block, 1)
+        return self.reader.read_chunk(addr, length)
+
+
+def select_card(console: Console) -> None:
+    """`mmc dev 0`: initialises the card (again) and makes it current."""
+    out = console.run("mmc dev 0", check_errors=False, expect_chars=200, timeout=15)
+    if b"mmc0 is current device" not in out:
+        said = out.decode("latin-1").strip().splitlines()
+        why = said[0].strip() if said else "no answer"
+        raise SdUnavailable(f"no usable SD card in the camera (mmc dev 0: {why})")
+
+
+def find(
+    console: Console,
+    reader: MemoryReader,
+    layout: Layout,
+    *,
+    timeout: float = 10.0,
+    say: Callable[[str], None] = print,
+) -> SdFile:
+    """The prepared file on the card in the camera; SdUnavailable if there is none."""
+    if not console.capabilities().has("mmc"):
+        raise SdUnavailable("the camera's U-Boot has no `mmc` command (no SD path on it)")
+    select_card(console)
+    card = CardReader(console, reader, timeout)
+    try:
+        return _find(card, layout, say)
+    except MmcFailed as exc:
+        raise SdUnavailable(f"the card cannot be read ({exc})") from None
+    except (FatError, SdFileError) as exc:
+        raise SdUnavailable(str(exc)) from None
+
+
+def _find(card: CardReader, layout: Layout, say: Callable[[str], None]) -> SdFile:
+    start = fat32.partition_start(card.sector(layout.meta, 0))
+    vol = fat32.boot_sector(card.sector(layout.meta, start), start)
+    fat = FatWindow(card, vol, layout)
+    entry = _look_up(card, fat, vol, layout)
+    if entry is None:
+        raise SdUnavailable(f"no {NAME} on the card: run `uboot-dump sd-prepare` on it first")
+    first = card.sector(layout.meta, vol.cluster_sector(entry.first_cluster), 64)
+    header = Header.unpack(first)
+    if entry.size < header.file_bytes:
+        raise SdUnavailable(f"{NAME} is shorter than its header says: prepare the card again")
+    clusters = -(-header.file_bytes // vol.cluster_bytes)
+    chain = fat.chain(entry.first_cluster, clusters)
+    runs = fat32.runs(chain, vol)
+    say(
+        f"SD card: {NAME} found, {header.flash_size >> 20} MiB of flash space"
+        f" in {len(runs)} piece{'s' if len(runs) > 1 else ''} (FAT32, "
+        f"{vol.cluster_bytes // 1024} KiB clusters)"
+    )
+    return SdFile(header, vol, tuple(runs))
+
+
+def _look_up(card: CardReader, fat: FatWindow, vol: Volume, layout: Layout):
+    cluster = vol.root_cluster
+    seen = 0
+    while True:
+        base = vol.cluster_sector(cluster)
+        for i in range(vol.sectors_per_cluster):
+            entries, end = fat32.directory_entries(card.sector(layout.meta, base + i))
+            hit = fat32.find(entries, NAME)
+            if hit is not None:
+                return hit
+            seen += 1
+            if end or seen >= DIR_SECTORS_MAX:
+                return None
+        nxt = fat.next(cluster)
+        if nxt is None:
+            return None
+        cluster = nxt
+
+
+class FatWindow:
+    """The first FAT, read into RAM from its start as far as the chains need it."""
+
+    def __init__(self, card: CardReader, vol: Volume, layout: Layout):
+        self.card = card
+        self.vol = vol
+        self.base = layout.fat
+        self.capacity = min(vol.fat_sectors, (layout.end - layout.fat) // SECTOR)
+        self.loaded = 0  # FAT sectors in RAM
+
+    def _need(self, cluster: int) -> int:
+        """The RAM address of `cluster`'s entry, reading FAT sectors up to it."""
+        sector = cluster * fat32.ENTRY // SECTOR
+        if sector >= self.capacity:
+            raise SdUnavailable(
+                f"{NAME} lies beyond the first {self.capacity * SECTOR >> 20} MiB of the FAT "
+                "(a very large card): use a smaller card, or format it and prepare it again"
+            )
+        while self.loaded <= sector:
+            n = min(FAT_PIECE, self.capacity - self.loaded)
+            self.card.mmc_read(
+                self.base + self.loaded * SECTOR, self.vol.fat_start + self.loaded, n
+            )
+            self.loaded += n
+        return self.base + cluster * fat32.ENTRY
+
+    def next(self, cluster: int):
+        addr = self._need(cluster)
+        value = fat32.entry_value(self.card.reader.read_chunk(addr, fat32.ENTRY))
+        return fat32.check_next(cluster, value, self.vol)
+
+    def _matches(self, cluster: int, count: int) -> bool:
+        """Do the entries of clusters cluster .. + count each name the next one?"""
+        addr = self._need(cluster + count - 1)
+        want = zlib.crc32(fat32.contiguous_entries(cluster, count, last_is_end=False))
+        return self.card.reader.target_crc(addr - (count - 1) * fat32.ENTRY, count * 4) == want
+
+    def chain(self, first: int, clusters: int) -> list[int]:
+        """The first `clusters` clusters of the chain that starts at `first`."""
+        chain = [first]
+        c = first
+        while len(chain) < clusters:
+            left = clusters - len(chain)
+            limit = self.capacity * SECTOR // fat32.ENTRY - c
+            k = min(left, max(1, limit))
+            if self._matches(c, k):
+                chain.extend(range(c + 1, c + k + 1))
+                c += k
+                continue
+            lo, hi = 0, k  # the longest matching prefix is >= lo and < hi
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if self._matches(c, mid):
+                    lo = mid
+                else:
+                    hi = mid
+            chain.extend(range(c + 1, c + lo + 1))
+            c += lo
+            nxt = self.next(c)
+            if nxt is None:
+                raise SdUnavailable(f"{NAME}'s cluster chain ends early: the FAT is damaged")
+            chain.append(nxt)
+            c = nxt
+        return chain
