@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from harness import fat32
 
@@ -37,6 +37,10 @@ class SdCard:
         self.blocks = size // SECTOR
         self.write_protected = write_protected
         self._lock = threading.Lock()
+        # fault injection: called (in the firmware's thread) after each piece is written,
+        # with the sectors written so far; a test cuts the power there
+        self.on_write: Optional[Callable[[int], None]] = None
+        self.sectors_written = 0
 
     def read(self, block: int, count: int) -> bytes:
         with self._lock:
@@ -48,6 +52,9 @@ class SdCard:
             self._f.seek(block * SECTOR)
             self._f.write(data)
             self._f.flush()
+            self.sectors_written += len(data) // SECTOR
+        if self.on_write is not None:
+            self.on_write(self.sectors_written)
 
     def close(self) -> None:
         self._f.close()
@@ -88,7 +95,13 @@ class Slot:
 
     @property
     def card(self) -> Optional[SdCard]:
+        """The card, if it is in the slot."""
         return self._card if self.inserted else None
+
+    @property
+    def sdcard(self) -> Optional[SdCard]:
+        """The card, in the slot or out of it."""
+        return self._card
 
     def remove(self) -> None:
         self.inserted = False

@@ -24,7 +24,7 @@ from typing import Callable, Optional, TypeVar
 
 from . import sdfind
 from .bringup import BringUp
-from .console import KNOWN_PROMPTS, Capabilities, Console
+from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
 from .errors import CommandFailed, SdUnavailable, TargetReset, UsageError
 from .jffs2.nodes import scan
 from .journal import write_atomic
@@ -205,15 +205,19 @@ class Backup:
         and fails beyond its malloc pool (the vendor build: Read: ERROR above ~4 MiB)."""
         for off in range(0, p.size, SF_PIECE):
             n = min(SF_PIECE, p.size - off)
-            out = console.run(
-                f"sf read {self.plan.ram + off:x} {p.offset + off:x} {n:x}",
-                timeout=self.timeout + n / SF_BYTES_PER_S,
-                expect_chars=120,
-            )
-            try:
-                sf_read_reply(out, p.offset + off, n)
-            except ReplyError as exc:
-                raise CommandFailed(f"{p.name}: {exc}") from None
+            for attempt in range(4):  # a damaged exchange is asked again (sf read repeats)
+                out = b""
+                try:
+                    out = console.run(
+                        f"sf read {self.plan.ram + off:x} {p.offset + off:x} {n:x}",
+                        timeout=self.timeout + n / SF_BYTES_PER_S,
+                        expect_chars=120,
+                    )
+                    sf_read_reply(out, p.offset + off, n)
+                    break
+                except (Garbled, ReplyError) as exc:
+                    if attempt == 3 or b"ERROR" in out:
+                        raise CommandFailed(f"{p.name}: sf read: {exc}") from None
 
     def _dump(self, p: Partition, console: Console) -> None:
         plan = self.plan

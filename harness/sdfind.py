@@ -92,7 +92,13 @@ class CardReader:
 
 def select_card(console: Console) -> None:
     """`mmc dev 0`: initialises the card (again) and makes it current."""
-    out = console.run("mmc dev 0", check_errors=False, expect_chars=200, timeout=15)
+    for attempt in range(4):
+        try:
+            out = console.run("mmc dev 0", check_errors=False, expect_chars=200, timeout=15)
+            break
+        except Garbled:
+            if attempt == 3:
+                raise SdUnavailable("no readable reply to mmc dev: the line is too noisy") from None
     if b"mmc0 is current device" not in out:
         said = out.decode("latin-1").strip().splitlines()
         why = said[0].strip() if said else "no answer"

@@ -78,3 +78,12 @@ def fsck(card: Path, mbr: bool = True) -> str:
         fs.unlink()
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
+
+
+def free_bytes(card: Path, mbr: bool = True) -> int:
+    """The free space mtools reports (`minfo`: free clusters x cluster size)."""
+    out = subprocess.run(
+        [tool("mdir"), "-i", target(card, mbr), "::"], check=True, capture_output=True, text=True
+    ).stdout
+    last = [line for line in out.splitlines() if "bytes free" in line][-1]
+    return int(last.split("bytes free")[0].replace(" ", "").replace("\u202f", ""))

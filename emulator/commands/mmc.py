@@ -151,6 +151,7 @@ def _write(t: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> 
                 t.out("mmc write failed\n")
                 return 0
             card.write(blk + done + off, t.memory.read(src, n * SECTOR))
+            t.uart.check_power()  # no power, no more sectors
             t.busy(n * SECTOR / sd.write_bytes_per_s)
         done += cur
     return cnt
