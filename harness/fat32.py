@@ -172,8 +172,14 @@ def directory_entries(data: bytes) -> tuple[list[DirEntry], bool]:
     return out, False
 
 
-def display_name(short: str) -> str:
+def display_name(short: str, case: int = 0) -> str:
+    """`NAME.EXT`, lower-cased where the entry's case bits (byte 12: 0x08 the name, 0x10 the
+    extension, as Windows NT and Linux store short all-lower names) say so."""
     base, ext = short[:8].rstrip(), short[8:].rstrip()
+    if case & 0x08:
+        base = base.lower()
+    if case & 0x10:
+        ext = ext.lower()
     return f"{base}.{ext}" if ext else base
 
 
@@ -200,7 +206,7 @@ def named_entries(data: bytes) -> tuple[list[tuple[str, DirEntry]], bool]:
             e = found[0]
             long = "".join(pieces[i] for i in sorted(pieces))
             if not long or sorted(pieces) != list(range(1, len(pieces) + 1)):
-                long = display_name(e.name)
+                long = display_name(e.name, raw[12])
             out.append((long, e))
         pieces.clear()
     return out, False

@@ -112,6 +112,7 @@ class ReadOnlyPolicy:
             if argv[1] == "probe":
                 return
             if argv[1] == "read" and len(argv) == 5:
+                _hex(argv[3])
                 self._in_window(_hex(argv[2]), _hex(argv[4]), "sf read")
                 return
         if name == "mmc" and len(argv) >= 2:

@@ -13,7 +13,9 @@ _SF_READ = re.compile(
 
 _MMC = re.compile(
     rb"MMC (read|write): dev # (\d+), block # (\d+), count (\d+) \.\.\. "
-    rb"(?:([\s\S]*?)(\d+) blocks (?:read|written): (OK|ERROR)|(Error: card is write protected!))"
+    rb"(?:([\s\S]*?)\b(\d+) blocks (?:read|written): (OK|ERROR)\r?$"
+    rb"|(Error: card is write protected!))",
+    re.M,
 )
 
 
@@ -62,7 +64,10 @@ def mmc_reply(output: bytes, op: str, block: int, count: int) -> None:
     if m.group(8):
         raise MmcFailed("protected", "the card is write-protected")
     said = m.group(5).decode("latin-1").strip()
-    if m.group(7) == b"OK" and int(m.group(6)) == count:
+    n, ok = int(m.group(6)), m.group(7) == b"OK"
+    if (ok and n != count) or (not ok and n != 0):
+        raise ReplyError(f"mmc {op} reply does not add up (damaged?): {m.group(0)[:120]!r}")
+    if ok:
         return
     if "exceeds max" in said:
         raise MmcFailed("range", said)

@@ -1,0 +1,187 @@
+"""The SD path's pure pieces: the write guard in the command policy, the mmc reply parser,
+the UBDUMP.BIN header and pattern, FAT32 parsing against images mkfs.vfat and mtools make."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness import fat32
+from harness.errors import Refused
+from harness.policy import ReadOnlyPolicy, SdWriteGuard
+from harness.replies import MmcFailed, ReplyError, mmc_reply
+from harness.sdfile import Header, SdFileError, pattern, pattern_sector
+from tests import sdcards
+
+WINDOW = (0x21000000, 0x22C00000)
+
+
+def policy() -> tuple[ReadOnlyPolicy, SdWriteGuard]:
+    guard = SdWriteGuard()
+    return ReadOnlyPolicy(ram_window=WINDOW, sd_guard=guard), guard
+
+
+def test_mmc_write_only_of_just_proven_sectors_once_each():
+    p, guard = policy()
+    with pytest.raises(Refused, match="not just proven"):
+        p.check("mmc write 21000000 800 800")
+    guard.prove([(0x800, 0x800), (0x2000, 0x10)])
+    p.check("mmc write 21000000 800 800")
+    with pytest.raises(Refused):  # out of order
+        p.check("mmc write 21000000 800 800")
+    guard.prove([(0x800, 0x800)])
+    p.check("crc32 21000000 100")  # any other command voids the proof
+    with pytest.raises(Refused):
+        p.check("mmc write 21000000 800 800")
+    guard.prove([(0x800, 0x800)])
+    with pytest.raises(Refused):  # a different count
+        p.check("mmc write 21000000 800 801")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "mmc erase 0 10",
+        "mmc write 21000000 0 1",  # no proof
+        "mmc read 20000000 0 1",  # outside the RAM window
+        "mmc read 22bfff00 0 1",  # runs past its end
+        "mmc read 21000000 0x10 1",  # not plain hex
+        "mmc read 21000000 1g 1",
+        "mmc part",
+        "mmc setdsr 1",
+        "mmc dev 0 1 2",
+        "sf read 21000000 0X0 10",
+    ],
+)
+def test_policy_refuses(command):
+    p, _ = policy()
+    with pytest.raises(Refused):
+        p.check(command)
+
+
+def test_mmc_write_without_a_guard_is_refused_even_if_proven_elsewhere():
+    with pytest.raises(Refused, match="outside the SD path"):
+        ReadOnlyPolicy(ram_window=WINDOW).check("mmc write 21000000 0 1")
+
+
+@pytest.mark.parametrize(
+    "command", ["mmc dev 0", "mmc rescan", "mmc list", "mmc read 21000000 800 800"]
+)
+def test_policy_allows(command):
+    policy()[0].check(command)
+
+
+OK = b"\nMMC read: dev # 0, block # 2048, count 1024 ... 1024 blocks read: OK\n"
+
+
+def test_mmc_reply():
+    mmc_reply(OK, "read", 2048, 1024)
+    with pytest.raises(ReplyError):
+        mmc_reply(OK, "read", 2049, 1024)
+    with pytest.raises(ReplyError):
+        mmc_reply(OK, "write", 2048, 1024)
+    for damaged in (b"1O24 blocks", b"1025 blocks"):  # a line fault, not a card failure
+        with pytest.raises(ReplyError):
+            mmc_reply(OK.replace(b"1024 blocks", damaged), "read", 2048, 1024)
+    with pytest.raises(MmcFailed) as err:
+        mmc_reply(OK.replace(b"1024 blocks read: OK", b"0 blocks read: ERROR"), "read", 2048, 1024)
+    assert err.value.reason == "error"
+    beyond = (
+        b"\nMMC read: dev # 0, block # 262143, count 2 ... MMC: block number 0x40001 "
+        b"exceeds max(0x40000)\n0 blocks read: ERROR\n"
+    )
+    with pytest.raises(MmcFailed) as err:
+        mmc_reply(beyond, "read", 262143, 2)
+    assert err.value.reason == "range"
+    wp = b"\nMMC write: dev # 0, block # 8, count 1 ... Error: card is write protected!\n"
+    with pytest.raises(MmcFailed) as err:
+        mmc_reply(wp, "write", 8, 1)
+    assert err.value.reason == "protected"
+
+
+def test_header_round_trip_and_damage():
+    h = Header.new(16 << 20, "y203c")
+    raw = h.pack()
+    assert len(raw) == 512 and Header.unpack(raw) == h
+    for i in range(56):
+        bad = bytearray(raw)
+        bad[i] ^= 0x10
+        with pytest.raises(SdFileError):
+            Header.unpack(bytes(bad))
+
+
+@given(st.binary(min_size=16, max_size=16), st.integers(0, 2**32 - 2))
+def test_pattern_sectors_name_their_file_and_place(file_id, j):
+    a = pattern_sector(file_id, j)
+    assert len(a) == 512
+    assert a != pattern_sector(file_id, j + 1)
+    other = bytes([file_id[0] ^ 1]) + file_id[1:]
+    assert a != pattern_sector(other, j)
+    assert pattern(file_id, j, 2) == a + pattern_sector(file_id, j + 1)
+
+
+@given(
+    st.lists(st.integers(2, 5000), min_size=1, max_size=60, unique=True),
+    st.integers(1, 8),
+    st.data(),
+)
+def test_runs_and_pieces_cover_the_file_exactly(chain, spc, data):
+    vol = fat32.Volume(0, spc, 32, 2, 1000, 2, 32 + 2000 + 6000 * spc)
+    runs = fat32.runs(chain, vol)
+    by_sector = {}
+    for r in runs:
+        for k in range(r.count):
+            by_sector[r.file_sector + k] = r.card_sector + k
+    expect = {
+        i * spc + k: vol.cluster_sector(c) + k for i, c in enumerate(chain) for k in range(spc)
+    }
+    assert by_sector == expect
+    total = len(chain) * spc
+    first = data.draw(st.integers(0, total - 1))
+    count = data.draw(st.integers(1, total - first))
+    got = [p.card_sector + k for p in fat32.pieces(runs, first, count) for k in range(p.count)]
+    assert got == [expect[s] for s in range(first, first + count)]
+    with pytest.raises(fat32.FatError):
+        fat32.pieces(runs, first, total - first + 1)
+
+
+def test_a_card_made_by_mkfs_and_mtools(tmp_path):
+    card = sdcards.make_card(tmp_path / "c.img")
+    for name, size in (("a.txt", 3000), ("Long file name.dat", 5000), ("UBDUMP.BIN", 70000)):
+        f = tmp_path / "f"
+        f.write_bytes(bytes([len(name)]) * size)
+        sdcards.mcopy(card, f, name)
+    img = card.read_bytes()
+    start = fat32.partition_start(img[:512])
+    assert start == sdcards.PART_START
+    vol = fat32.boot_sector(img[start * 512 : start * 512 + 512], start)
+    root = img[vol.cluster_sector(vol.root_cluster) * 512 :][: vol.cluster_bytes]
+    named = dict(fat32.named_entries(root)[0])
+    assert set(named) == {"a.txt", "Long file name.dat", "UBDUMP.BIN"}
+    entry = fat32.find(fat32.directory_entries(root)[0], "UBDUMP.BIN")
+    assert entry is not None and entry.size == 70000
+    chain, c = [], entry.first_cluster
+    while c is not None:
+        chain.append(c)
+        sector, off = vol.fat_entry_sector(c)
+        c = fat32.check_next(c, fat32.entry_value(img[sector * 512 + off :][:4]), vol)
+    data = b"".join(
+        img[r.card_sector * 512 : (r.card_sector + r.count) * 512] for r in fat32.runs(chain, vol)
+    )
+    assert data[:70000] == sdcards.mread(card, "UBDUMP.BIN")
+
+
+@pytest.mark.parametrize(
+    "ptype, why", [(0x07, "exFAT or NTFS"), (0x06, "FAT16"), (0x83, "Linux"), (0xEE, "GPT")]
+)
+def test_partition_types_that_are_not_fat32(ptype, why):
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0" * 3, ptype, b"\0" * 3, 2048, 100000)
+    mbr[510:] = b"\x55\xaa"
+    with pytest.raises(fat32.FatError, match=why):
+        fat32.partition_start(bytes(mbr))
+    with pytest.raises(fat32.FatError, match="neither an MBR"):
+        fat32.partition_start(bytes(512))
