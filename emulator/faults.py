@@ -3,9 +3,10 @@
 Spec grammar (``--faults``): comma-separated items, each ``KIND=RATE[:PARAM]`` (a probability
 per character) or ``KIND@COUNT[:PARAM]`` (once, at that character index of the stream).
 
-Output kinds (target to host): flip, drop, dup, garbage (PARAM: burst length, default 1..16
-random), stall (PARAM: seconds, default 2), reset (the board resets mid-output), disconnect
-(the port vanishes; PARAM: seconds until it reappears, default 0.5).
+Output kinds (target to host): flip (PARAM: the bit, 0-7; default random), drop, dup,
+garbage (PARAM: burst length, default 1..16 random), stall (PARAM: seconds, default 2),
+reset (the board resets mid-output), disconnect (the port vanishes; PARAM: seconds until it
+reappears, default 0.5).
 Input kinds (host to target): in-flip, in-drop.
 """
 
@@ -78,6 +79,9 @@ def parse_spec(spec: str) -> list[Fault]:
             fault = Fault(kind.strip(), at=at, param=param)
         else:
             raise FaultSpecError(f"fault {item!r} is neither KIND=RATE nor KIND@COUNT")
+        if fault.kind in ("flip", "in-flip") and fault.param is not None:
+            if fault.param != int(fault.param) or fault.param > 7:
+                raise FaultSpecError(f"fault {item!r}: the bit to flip is 0 to 7")
         if fault.kind not in KINDS:
             raise FaultSpecError(f"unknown fault kind {fault.kind!r} (known: {', '.join(KINDS)})")
         faults.append(fault)

@@ -37,6 +37,19 @@ class Line:
     def set_baud(self, baud: int) -> None:
         self.rate = baud / 10.0 if baud else 0.0
 
+    def inject(self, faults: list[Fault]) -> None:
+        """More faults, their @COUNT positions counted from the current character on (a
+        test places one in the next command's output)."""
+        from dataclasses import replace
+
+        for f in faults:
+            schedule = self.inp if f.is_input else self.out
+            base = self.received if f.is_input else self.sent
+            if f.at is not None:
+                f = replace(f, at=f.at + base)
+            schedule.faults.append(f)
+            schedule.next_at.append(schedule._first(f))
+
     # -- board to client ---------------------------------------------------------------
     def send(self, data: bytes) -> None:
         out = bytearray()
@@ -48,7 +61,8 @@ class Line:
                 break
             kind = fault.kind
             if kind == "flip":
-                out.append(b ^ (1 << self.rng.randrange(8)))
+                bit = int(fault.param) if fault.param is not None else self.rng.randrange(8)
+                out.append(b ^ (1 << bit))
             elif kind == "drop":
                 pass
             elif kind == "dup":
@@ -103,7 +117,8 @@ class Line:
         for clean, fault, b in strikes(self.inp, data, self.received):
             out += clean
             if fault is not None and fault.kind == "in-flip":
-                out.append(b ^ (1 << self.rng.randrange(8)))
+                bit = int(fault.param) if fault.param is not None else self.rng.randrange(8)
+                out.append(b ^ (1 << bit))
         self.received += len(data)
         return bytes(out)
 

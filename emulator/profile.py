@@ -106,6 +106,7 @@ class Profile:
     reset_text: str
     watchdog_s: Optional[float]
     sd: Optional[SdSpec] = None
+    bdinfo: str = ""  # what `bdinfo` prints (captured), or "" where it is not emulated
     model: str = ""
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
@@ -206,6 +207,7 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
         reset_text=raw["reset_text"],
         watchdog_s=float(raw["watchdog_s"]) if raw.get("watchdog_s") else None,
         sd=_sd(raw.get("sd")),
+        bdinfo=(base / raw["bdinfo"]).read_text() if raw.get("bdinfo") else "",
         model=model,
         sources={str(k): str(v) for k, v in raw.get("sources", {}).items()},
     )

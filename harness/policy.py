@@ -14,7 +14,7 @@ from typing import Optional
 
 from .errors import Refused
 
-ALWAYS = {"md", "crc32", "help", "?", "version", "printenv", "echo"}
+ALWAYS = {"md", "crc32", "help", "?", "version", "printenv", "echo", "bdinfo"}
 # synchronisation types a random word that names no command (`Unknown command` comes back)
 NONCE = re.compile(r"q\d[0-9a-f]{6}\Z")
 FORBIDDEN_CHARS = set(";'\"$\\`\r\n\x03")

@@ -1,80 +1,127 @@
-"""pytest plugin: one test suite for the emulator and a real camera, local or remote.
+"""pytest plugin: one test suite for the emulator, real U-Boots and real cameras.
 
-Options: --port (a real device, or anything pyserial opens; without it an emulator is
-started for the session), --baud, --prompt, --model. Fixtures: `uboot` (a connected,
-synced console driver: read-only commands only), `uboot_target` (what the tests may assume:
-the RAM window, the flash size, the model), `uboot_emulator` (the Emulator; tests that use
-it are skipped on hardware). Markers: `hil` (runs against both), `emulator_only` (needs fault
-injection or power control: skipped on hardware with that reason).
+Settings (each as an option, an ini key, or an environment variable; the option wins):
+
+    --uboot-port PORT   uboot_port   UBOOT_PORT    a real console (/dev/ttyUSB0, COM3, a pty,
+                                                   rfc2217://...); none: the bundled emulator
+    --uboot-baud N      uboot_baud   UBOOT_BAUD    its line rate (115200)
+    --uboot-prompt P    uboot_prompt UBOOT_PROMPT  the prompt (default: found)
+    --uboot-model M     uboot_model  UBOOT_MODEL   y203c, h201c, y25, y23 (a camera) or
+                                                   mainline (the emulator's default board)
+
+Fixtures: `uboot` (the dumper's console, `uboot.run(...)`, `MemoryReader(uboot.dumper)`, and
+`uboot.console`, an interactive pexpect console: `sendline`, `expect`, `before`; they share
+the port, one owner at a time), `uboot_target` (what the target is: model, RAM window, its
+commands), `uboot_emulator` (tests that use it skip on a real port).
+
+Markers: `hil` (runs against any target), `emulator_only` (fault injection or power
+control), `uboot_needs("sf", ...)` (skips, naming what the target lacks), `uboot_writes`
+(the test may send commands outside the read-only set; never on a camera by accident: the
+marker must be there). Each test's console traffic goes to a log file, shown in the report
+when the test fails.
 """
 
 from __future__ import annotations
 
+import os
 import random
-from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator, Optional
 
 import pytest
 
-from .console import Console
+from .console import Capabilities, Console
+from .expect import SerialExpect
 from .partitions import model_table
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
-RAM_WINDOWS = {"mstar": (0x21000000, 0x22000000), "mainline": (0x41000000, 0x42000000)}
-
-
-@dataclass(frozen=True)
-class Target:
-    model: str
-    profile: str  # the emulator profile that stands for it
-    ram: tuple[int, int]
-    flash_size: int
-    hardware: bool
+SETTINGS = {
+    "port": "a real console: /dev/ttyUSB0, COM3, a pty, rfc2217://host:port (default: the "
+    "bundled emulator)",
+    "baud": "its line rate (default 115200)",
+    "prompt": "the U-Boot prompt (default: found)",
+    "model": "the camera model, y203c, h201c, y25, y23 (default y203c), or mainline",
+}
+DEFAULTS = {"baud": "115200", "model": "y203c"}
+# (DRAM start, size) when the target does not say (bdinfo): the model's board
+MODEL_DRAM = {"mainline": (0x40000000, 0x8000000)}
+CAMERA_DRAM = (0x20000000, 0x4000000)  # MStar Infinity3: 64 MiB at 0x20000000
+_BDINFO = re.compile(
+    rb"DRAM bank\s*=\s*0x[0-9a-f]+\s*\r?\n-> start\s*=\s*0x([0-9a-f]+)\s*\r?\n"
+    rb"-> size\s*=\s*0x([0-9a-f]+)",
+    re.I,
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("uboot-dump", "U-Boot console targets (emulator or hardware)")
-    g.addoption(
-        "--port",
-        help="a real console (/dev/ttyUSB0, COM3, rfc2217://...); "
-        "default: an emulator for the session",
-    )
-    g.addoption("--baud", type=int, default=115200, help="line rate of --port")
-    g.addoption("--prompt", help="the U-Boot prompt (default: found)")
-    g.addoption("--model", default="y203c", help="camera model (y203c, h201c, y25, y23)")
+    g = parser.getgroup("uboot-dump", "U-Boot console targets (emulator, real U-Boot, camera)")
+    for name, text in SETTINGS.items():
+        g.addoption(f"--uboot-{name}", dest=f"uboot_{name}", metavar=name.upper(), help=text)
+        parser.addini(f"uboot_{name}", text)
+
+
+def setting(config: pytest.Config, name: str) -> Optional[str]:
+    """The option, else $UBOOT_<NAME>, else the ini key, else the default."""
+    value = config.getoption(f"uboot_{name}")
+    if value is None:
+        value = os.environ.get(f"UBOOT_{name.upper()}")
+    if value is None:
+        value = config.getini(f"uboot_{name}") or None
+    return value if value is not None else DEFAULTS.get(name)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "hil: runs against the emulator and against hardware")
-    config.addinivalue_line(
-        "markers", "emulator_only: needs fault injection or power control (skipped on hardware)"
-    )
+    for line in (
+        "hil: runs against the emulator, real U-Boots and cameras",
+        "emulator_only: needs fault injection or power control (skipped on a real port)",
+        "uboot_needs(*commands): skipped, with the reason, on a target without them",
+        "uboot_writes: may send commands outside the read-only set",
+    ):
+        config.addinivalue_line("markers", line)
+    baud = setting(config, "baud")
+    if baud is not None and not baud.isdigit():
+        raise pytest.UsageError(f"uboot baud {baud!r} is not a number")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--port"):
+    port = setting(config, "port")
+    if not port:
         return
     skip = pytest.mark.skip(
         reason="emulator_only: needs fault injection or power control, not possible on a "
-        f"real port ({config.getoption('--port')})"
+        f"real port ({port})"
     )
     for item in items:
         if "emulator_only" in item.keywords:
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def uboot_target(pytestconfig: pytest.Config) -> Target:
-    model = pytestconfig.getoption("--model")
-    profile = "mainline" if model == "mainline" else "mstar"
-    return Target(
-        model,
-        profile,
-        RAM_WINDOWS[profile],
-        0x1000000,
-        hardware=bool(pytestconfig.getoption("--port")),
+@dataclass(frozen=True)
+class Target:
+    model: str
+    profile: str  # the emulator profile that stands for it
+    ram: tuple[int, int]  # the window tests may fill and read
+    dram: tuple[int, int]  # (start, size), and where that came from:
+    dram_source: str
+    flash_size: int
+    hardware: bool
+    capabilities: Capabilities = field(
+        repr=False, default_factory=lambda: Capabilities(frozenset())
     )
+
+    def lacks(self, *commands: str) -> list[str]:
+        return [c for c in commands if not self.capabilities.has(c)]
+
+
+def ram_window(start: int, size: int) -> tuple[int, int]:
+    """Scratch RAM clear of where U-Boot keeps itself (it relocates to the top): 16..32 MiB
+    into a bank of 64 MiB or more, else its second quarter."""
+    if size >= 64 << 20:
+        return start + (16 << 20), start + (32 << 20)
+    return start + size // 4, start + size // 2
 
 
 def emulator_image(profile: str) -> bytes:
@@ -90,20 +137,20 @@ def emulator_image(profile: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def uboot_emulator(pytestconfig: pytest.Config, uboot_target: Target) -> Iterator[Any]:
-    if pytestconfig.getoption("--port"):
-        pytest.skip("emulator_only: the session runs against a real port")
+def uboot_emulator(pytestconfig: pytest.Config) -> Iterator[Any]:
+    port = setting(pytestconfig, "port")
+    if port:
+        pytest.skip(f"emulator_only: the session runs against a real port ({port})")
     from emulator import Emulator
 
-    with Emulator(
-        emulator_image(uboot_target.profile), uboot_target.profile, at_prompt=True
-    ) as emu:
+    profile = "mainline" if setting(pytestconfig, "model") == "mainline" else "mstar"
+    with Emulator(emulator_image(profile), profile, at_prompt=True) as emu:
         yield emu
 
 
 @pytest.fixture(scope="session")
 def uboot_port(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> str:
-    port: Optional[str] = pytestconfig.getoption("--port")
+    port = setting(pytestconfig, "port")
     if port:
         return port
     return request.getfixturevalue("uboot_emulator").port
@@ -113,21 +160,139 @@ def uboot_port(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> s
 def uboot_transport(pytestconfig: pytest.Config, uboot_port: str) -> Iterator[Transport]:
     """One connection for the session (a port is opened once: QEMU's pty backend, for
     one, notices a new client only once a second)."""
-    t = Transport(uboot_port, pytestconfig.getoption("--baud"))
+    t = Transport(uboot_port, int(setting(pytestconfig, "baud") or 115200))
     try:
         yield t
     finally:
         t.close()
 
 
-@pytest.fixture
-def uboot(pytestconfig: pytest.Config, uboot_transport: Transport, uboot_target: Target) -> Console:
-    """A console synchronised at the target's prompt, with the read-only policy."""
-    c = Console(
-        uboot_transport,
-        pytestconfig.getoption("--prompt"),
-        policy=ReadOnlyPolicy(ram_window=uboot_target.ram),
-        baud=pytestconfig.getoption("--baud"),
+def _dumper(config: pytest.Config, t: Transport, policy: Any, log: Optional[BinaryIO]) -> Console:
+    return Console(
+        t,
+        setting(config, "prompt"),
+        policy=policy,
+        log=log,
+        baud=int(setting(config, "baud") or 115200),
     )
+
+
+@pytest.fixture(scope="session")
+def uboot_target(pytestconfig: pytest.Config, uboot_transport: Transport) -> Target:
+    """The target as it describes itself: its commands (`help`), its DRAM (`bdinfo`, else
+    the model's board)."""
+    model = setting(pytestconfig, "model") or "y203c"
+    c = _dumper(pytestconfig, uboot_transport, ReadOnlyPolicy(), None)
     c.sync()
-    return c
+    caps = c.capabilities()
+    found = None
+    if caps.has("bdinfo"):
+        found = _BDINFO.search(c.run("bdinfo", check_errors=False, expect_chars=2048))
+    if found:
+        dram = (int(found.group(1), 16), int(found.group(2), 16))
+        source = "bdinfo"
+    else:
+        dram = MODEL_DRAM.get(model, CAMERA_DRAM)
+        source = f"the {model} board (the target has no bdinfo with a DRAM bank)"
+    profile = "mainline" if model == "mainline" else "mstar"
+    return Target(
+        model,
+        profile,
+        ram_window(*dram),
+        dram,
+        source,
+        0x1000000,
+        hardware=bool(setting(pytestconfig, "port")),
+        capabilities=caps,
+    )
+
+
+class AllowAll:
+    """The policy of a test marked uboot_writes."""
+
+    def check(self, command: str) -> None:
+        return None
+
+
+class UBoot:
+    """The `uboot` fixture: the dumper's console (its attributes are this object's) and
+    `.console`, a pexpect console. Whichever is used takes the port: a call of the dumper's
+    (`uboot.run`, `uboot.dumper` for a MemoryReader) syncs again at the
+    prompt first (attributes such as `uboot.prompt` do not); the pexpect console starts with
+    nothing pending."""
+
+    def __init__(self, dumper: Console, expect: SerialExpect):
+        self._dumper = dumper
+        self._expect = expect
+        self._owner = "dumper"
+
+    @property
+    def dumper(self) -> Console:
+        """The dumper's console, owning the port (for MemoryReader and the like)."""
+        return self._take()
+
+    @property
+    def console(self) -> SerialExpect:
+        if self._owner != "expect":
+            self._dumper.buf.clear()
+            self._expect.flush_input()
+            self._owner = "expect"
+        return self._expect
+
+    def _take(self) -> Console:
+        if self._owner != "dumper":
+            self._owner = "dumper"
+            self._dumper.buf.clear()
+            self._dumper.sync()
+        return self._dumper
+
+    def __getattr__(self, name: str) -> Any:
+        """The dumper's attributes; calling one of its methods takes the port back."""
+        attr = getattr(self._dumper, name)
+        if not callable(attr):
+            return attr
+
+        def taking_the_port(*args: Any, **kwargs: Any) -> Any:
+            self._take()
+            return attr(*args, **kwargs)
+
+        return taking_the_port
+
+
+@pytest.fixture
+def uboot(
+    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
+    uboot_transport: Transport,
+    uboot_target: Target,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[UBoot]:
+    """A console synchronised at the target's prompt, with the read-only policy."""
+    for mark in request.node.iter_markers("uboot_needs"):
+        lacking = uboot_target.lacks(*mark.args)
+        if lacking:
+            pytest.skip(
+                f"the target's U-Boot has no {', '.join(f'`{c}`' for c in lacking)} "
+                f"(from its help; model {uboot_target.model})"
+            )
+    writes = request.node.get_closest_marker("uboot_writes") is not None
+    policy: Any = AllowAll() if writes else ReadOnlyPolicy(ram_window=uboot_target.ram)
+    logs = tmp_path_factory.getbasetemp() / "uboot-logs"
+    logs.mkdir(exist_ok=True)
+    path = logs / (re.sub(r"[^\w.-]+", "_", request.node.nodeid)[-150:] + ".log")
+    request.node.uboot_log = path
+    with open(path, "ab") as log:
+        dumper = _dumper(pytestconfig, uboot_transport, policy, log)
+        dumper.sync()
+        expect = SerialExpect(uboot_transport, None if writes else policy, log=log)
+        yield UBoot(dumper, expect)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
+    report = yield
+    path: Optional[Path] = getattr(item, "uboot_log", None)
+    if report.failed and path is not None and path.exists():
+        text = path.read_bytes()[-8192:].decode("latin-1")
+        report.sections.append((f"uboot console ({path})", text))
+    return report

@@ -39,6 +39,23 @@ def emulator():
 
 
 @pytest.fixture
+def open_port():
+    """open_port(emu) -> a Transport on the emulator's port, closed after the test."""
+    from harness.transport import Transport
+
+    opened = []
+
+    def make(emu):
+        t = Transport(emu.port)
+        opened.append(t)
+        return t
+
+    yield make
+    for t in opened:
+        t.close()
+
+
+@pytest.fixture
 def connect():
     """connect(emu, **console_options) -> a synced harness Console on the emulator's port."""
     from harness.console import Console

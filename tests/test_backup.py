@@ -142,15 +142,14 @@ def test_all_partitions_and_rerun_skips_finished(emulator, flash, tmp_path):
     assert sum("already backed up" in m for m in messages) == 6
 
 
-def test_sf_read_failing(emulator, flash, tmp_path):
+def test_sf_read_failing(emulator, flash, tmp_path, open_port):
     from harness.partitions import Partition
 
     emu = emulator(flash, "mstar", at_prompt=True)
-    t = Transport(emu.port)
+    t = open_port(emu)
     bad = Plan("y203c", tmp_path / "s", (Partition(2, "ROOTFS", 0xFF0000, 0x20000),))
     with pytest.raises(CommandFailed, match="attempting read past flash size"):
         Backup(t, bad, say=lambda s: None, timeout=2).run()
-    t.close()
     assert not (tmp_path / "s" / "sys_y203c").exists()
 
 

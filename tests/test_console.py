@@ -16,9 +16,9 @@ def image():
 
 
 @pytest.mark.parametrize("profile, prompt", [("mstar", "MStar # "), ("mainline", "=> ")])
-def test_finds_the_prompt_itself(emulator, image, golden_image, profile, prompt):
+def test_finds_the_prompt_itself(emulator, image, golden_image, profile, prompt, open_port):
     emu = emulator(image if profile == "mstar" else golden_image, profile, at_prompt=True)
-    c = Console(Transport(emu.port))
+    c = Console(open_port(emu))
     assert c.sync() == prompt
 
 
@@ -64,9 +64,9 @@ def test_abort_and_reset_are_detected(emulator, image, connect):
         c.run("md 10000000 4")
 
 
-def test_linux_running_is_detected(emulator, image):
+def test_linux_running_is_detected(emulator, image, open_port):
     emu = emulator(image, "mstar", boot_window=0.05, powered=False)
-    c = Console(Transport(emu.port), quiet=0.2)
+    c = Console(open_port(emu), quiet=0.2)
     emu.power_on()
     with pytest.raises(TargetReset, match="reset|Linux"):
         c.sync()
@@ -93,10 +93,12 @@ def shared_console(image):
 
     with Emulator(image, "mstar", at_prompt=True) as emu:
         t = Transport(emu.port)
-        c = Console(t)
-        c.sync()
-        yield c
-        t.close()
+        try:
+            c = Console(t)
+            c.sync()
+            yield c
+        finally:
+            t.close()
 
 
 @pytest.mark.parametrize(
@@ -119,16 +121,15 @@ def shared_console(image):
         "s",
     ],
 )
-def test_refused_before_reaching_the_port(shared_console, command):
+def test_refused_before_reaching_the_port(shared_console, command, monkeypatch):
     c = shared_console
-    c.policy = ReadOnlyPolicy(ram_window=(0x21000000, 0x21010000))
+    monkeypatch.setattr(c, "policy", ReadOnlyPolicy(ram_window=(0x21000000, 0x21010000)))
     sent = []
     real_write = c.t.write
-    c.t.write = lambda data: (sent.append(data), real_write(data))
+    monkeypatch.setattr(c.t, "write", lambda data: (sent.append(data), real_write(data)))
     with pytest.raises(Refused):
         c.run(command)
     assert sent == []
-    c.t.write = real_write
 
 
 def test_ram_window_allows_fill_and_sf_read(emulator, image, connect):
@@ -140,9 +141,9 @@ def test_ram_window_allows_fill_and_sf_read(emulator, image, connect):
     assert b"Read: OK" in c.run("sf read 21000000 1d0000 1000")
 
 
-def test_sync_stops_what_an_interrupted_session_left_running(emulator, image, connect):
+def test_sync_stops_what_an_interrupted_session_left_running(emulator, image, connect, open_port):
     emu = emulator(image, "mstar", at_prompt=True, baud=115200)
-    t = Transport(emu.port)
+    t = open_port(emu)
     t.write(b"md.l 21000000 100000\r")  # 4 MiB of md: 25 minutes at 115200
     assert t.read(2.0)  # it is printing; then this session dies
     t.close()

@@ -133,6 +133,8 @@ def _drain(t: Term) -> bytes:
         "bogus=0.1",
         "stall@3:x",
         "stall@3:-1",
+        "flip@3:8",
+        "flip=0.1:1.5",
     ],
 )
 def test_bad_specs_are_refused(spec):
@@ -155,6 +157,9 @@ def test_bad_specs_are_refused(spec):
     )
 )
 def test_valid_specs_parse(items):
-    spec = ",".join(k + w + p for k, w, p in items)
+    def param(kind, p):  # a flip's parameter is the bit to flip
+        return f":{int(float(p[1:])) % 8}" if p and "flip" in kind else p
+
+    spec = ",".join(k + w + param(k, p) for k, w, p in items)
     faults = parse_spec(spec)
     assert [f.kind for f in faults] == [k for k, _, _ in items]

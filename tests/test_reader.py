@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from harness.errors import DumpError
+from harness.errors import DumpError, PortGone, TargetReset
 from harness.reader import MemoryReader
 from tests.run_cli import uboot_emu
 
@@ -85,15 +85,15 @@ FAULT_KINDS = [
 
 
 def read_or_fail(emu, connect, tmp_path, start, length, chunk, **console):
+    """(data, stats), or the DumpError the read stopped with (and then no output file)."""
     out = tmp_path / "out.bin"
     try:
         c = connect(emu, **console)
         stats = MemoryReader(c, chunk=chunk, max_rounds=12).read_to_file(start, length, out)
-    except DumpError:
+    except DumpError as exc:
         assert not out.exists()
-        return None
-    data = out.read_bytes()
-    return data, stats
+        return exc
+    return out.read_bytes(), stats
 
 
 @pytest.mark.parametrize("profile, ram", [("mstar", RAM), ("mainline", 0x41000000)])
@@ -101,17 +101,21 @@ def read_or_fail(emu, connect, tmp_path, start, length, chunk, **console):
 def test_each_fault_kind_alone(
     emulator, image, golden_image, connect, tmp_path, faults, profile, ram
 ):
+    """A noisy line never stops a read and never corrupts it; a reset stops it as one
+    (exit 5: RAM is gone); an unplugged port stops it as one (exit 6)."""
     img = image if profile == "mstar" else golden_image
     emu = emulator(img, profile, at_prompt=True, faults=faults, seed=3)
     data = payload(2, 0x4000)
     emu.board.target.memory.write(ram, data)
     res = read_or_fail(emu, connect, tmp_path, ram, len(data), 0x1000, quiet=0.1, timeout=1.0)
-    if res is not None:
-        assert res[0] == emu.board.target.memory.read(ram, len(data))
-        if emu.board.boots == 0:
-            assert res[0] == data
-    if faults.startswith(("flip", "drop", "dup", "garbage", "stall", "in-")):
-        assert res is not None, "a noisy line must not stop a read"
+    if faults.startswith("reset"):
+        assert isinstance(res, TargetReset), res
+        assert emu.board.boots == 1
+    elif faults.startswith("disconnect"):
+        assert isinstance(res, PortGone), res
+    else:
+        assert isinstance(res, tuple), f"a noisy line must not stop a read: {res}"
+        assert res[0] == data
         assert res[1].lines_reread + res[1].retries > 0 or faults.startswith("stall")
 
 
@@ -186,3 +190,27 @@ def test_resume_refused_when_memory_changed(emulator, image, connect, tmp_path):
     assert out.read_bytes() == emu.board.target.memory.read(RAM, 0x1000)
     assert stats.resumed_from == 0
     assert zlib.crc32(out.read_bytes()) == zlib.crc32(emu.board.target.memory.read(RAM, 0x1000))
+
+
+@pytest.mark.parametrize("line", [0, 10, 63])
+def test_crc_mismatch_is_located_by_bisection(emulator, connect, tmp_path, line):
+    """One bit flipped in a hex digit of md line `line` (0 -> 1: the line still parses and
+    its ASCII column, '.', still agrees): only the CRC can tell, and the halves' CRCs find it.
+    """
+    from emulator.faults import parse_spec
+
+    emu = emulator(bytes(16 << 20), "mstar", at_prompt=True)
+    emu.board.target.memory.write(RAM, bytes(0x400))
+    c = connect(emu, "MStar # ")
+    reader = MemoryReader(c, chunk=0x400)
+    before = emu.line.sent
+    reader.target_crc(RAM, 0x400)  # the same exchange the read starts with: its length
+    crc_chars = emu.line.sent - before
+    echo = len("md.l 21000000 100\r\n")
+    at = crc_chars + echo + line * 67 + 10  # the first hex digit of the line's first word
+    emu.line.inject(parse_spec(f"flip@{at}:0"))
+    data = reader.read_chunk(RAM, 0x400)
+    assert data == bytes(0x400)
+    s = reader.stats
+    assert s.crc_mismatches == 1
+    assert 0 < s.lines_reread <= 16  # bisection stops at 16 lines; only that part is read again

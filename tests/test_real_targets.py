@@ -8,10 +8,7 @@ QEMU); CI has both.
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -28,7 +25,7 @@ from tests.camera import (
 )
 from tests.differential import Step, Typist
 from tests.run_cli import uboot_dump
-from tests.targets import ROOT, qemu_uboot, stop_at_prompt, vendor_build
+from tests.targets import qemu_uboot, stop_at_prompt, vendor_build
 
 FAST_BAUD = 3_000_000  # a paced line, fast enough for the default suite
 
@@ -126,50 +123,6 @@ def test_backup_of_the_vendor_build_powered_on_after_the_tool_starts(
         assert got == tree_listing(FIXTURE_TREES / tree)
     boot = (out / "bootlog.txt").read_bytes()
     assert b"U-Boot 2015.01" in boot and b"MStar # " in boot  # the vendor build's own boot
-
-
-def run_hil(port: str, model: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:/usr/sbin:{os.environ['PATH']}")
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-m",
-            "hil",
-            "-rs",
-            f"--port={port}",
-            "--model",
-            model,
-            str(ROOT / "tests" / "test_hil.py"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-    )
-
-
-def test_hil_suite_against_the_vendor_build(tmp_path):
-    (tmp_path / "flash.img").write_bytes(random.Random(11).randbytes(16 << 20))
-    with vendor_build(tmp_path / "flash.img") as target:
-        stop_at_prompt(target.port, b"MStar # ")
-        r = run_hil(target.port, "y203c")
-    assert r.returncode == 0, r.stdout[-3000:]
-    assert " passed" in r.stdout and "failed" not in r.stdout
-
-
-def test_hil_suite_against_qemu_arm(tmp_path):
-    (tmp_path / "bank1.img").write_bytes(random.Random(12).randbytes(1 << 20))
-    with qemu_uboot("arm", tmp_path / "bank1.img") as target:
-        stop_at_prompt(target.port, b"=> ")
-        r = run_hil(target.port, "mainline")
-    assert r.returncode == 0, r.stdout[-3000:]
-    assert "this board has no SPI flash command" in r.stdout  # skipped, with the reason
 
 
 def test_crc32_of_the_vendor_build_is_zlib_crc32(tmp_path):

@@ -1,5 +1,5 @@
-"""`help`/`?`, `version`, `echo`, `reset`, `dcache`/`icache` (common/command.c _do_help,
-common/cmd_version.c, cmd/echo.c, common/cmd_cache.c)."""
+"""`help`/`?`, `version`, `echo`, `reset`, `dcache`/`icache`, `bdinfo` (common/command.c
+_do_help, common/cmd_version.c, cmd/echo.c, common/cmd_cache.c; bdinfo as captured)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def do_help(t: Target, argv: list[str], repeat: bool) -> int:
 @handles("version")
 def do_version(t: Target, argv: list[str], repeat: bool) -> int:
     t.out(t.profile.version_text)
+    return CMD_RET_SUCCESS
+
+
+@handles("bdinfo")
+def do_bdinfo(t: Target, argv: list[str], repeat: bool) -> int:
+    if not t.profile.bdinfo:
+        return CMD_RET_USAGE  # not emulated on this profile
+    t.out(t.profile.bdinfo)
     return CMD_RET_SUCCESS
 
 
