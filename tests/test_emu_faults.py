@@ -45,6 +45,9 @@ def test_flip(emulator, image, clean):
     assert len(out) == len(clean)
     diff = [i for i in range(len(out)) if out[i] != clean[i]]
     assert diff == [100] and bin(out[100] ^ clean[100]).count("1") == 1
+    _, t = run(emulator, image, "flip@100:3")  # the bit chosen
+    out = t.read_until(MSTAR)
+    assert out[:100] == clean[:100] and out[100] ^ clean[100] == 8 and out[101:] == clean[101:]
 
 
 def test_drop_dup_garbage(emulator, image, clean):
