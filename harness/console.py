@@ -32,6 +32,7 @@ from .errors import (
     TargetReset,
     VerifyFailed,
 )
+from .mdcodec import MdFormat
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
@@ -123,6 +124,7 @@ class Console:
         self.detector = Detector((self.prompt,) if self.prompt else ())
         self.rate = LineRate(baud / 10.0 if baud else 11520.0)
         self._caps: Optional[Capabilities] = None
+        self._md_formats: dict[int, MdFormat] = {}
 
     # -- receiving -----------------------------------------------------------------------
     def _fill(self, timeout: float) -> bool:
@@ -401,6 +403,12 @@ class Console:
                     widths = "".join(w for w in "bwlq" if b"." + w.encode() in found.group(1))
             self._caps = Capabilities(frozenset(names), widths)
         return self._caps
+
+    def md_format(self, width: int) -> MdFormat:
+        """This session's md line format for `width` (learnt once, then fixed)."""
+        if width not in self._md_formats:
+            self._md_formats[width] = MdFormat(width=width)
+        return self._md_formats[width]
 
     def require(self, name: str, why: str) -> None:
         if not self.capabilities().has(name):

@@ -29,6 +29,17 @@ def line_chars(width: int, gap: int = 4, addr_digits: int = 8) -> int:
     return addr_digits + 1 + (LINE_BYTES // width) * (2 * width + 1) + gap + LINE_BYTES + 2
 
 
+def text_chars(length: int, width: int) -> int:
+    """Characters of md's output for `length` bytes (whole lines; the last may be short but
+    is counted whole: an upper bound)."""
+    return -(-length // LINE_BYTES) * line_chars(width)
+
+
+def bytes_within(chars: float, width: int) -> int:
+    """The most bytes whose md lines fit in `chars` characters (at least one line)."""
+    return max(1, int(chars / line_chars(width))) * LINE_BYTES
+
+
 def ascii_column(data: bytes) -> bytes:
     return data.translate(_PRINTABLE)
 
@@ -49,16 +60,38 @@ class Line:
     data: bytes
 
 
+LEARN_AFTER = 3  # agreeing full lines (4 for each one disagreeing) before the gap and the
+# address width are fixed
+ENDIAN_AFTER = 8  # decisive lines (with no contrary one) before the byte order is fixed
+
+
 @dataclass
 class MdFormat:
-    """What is known of the target's md lines; `endian` and `gap` may be learnt from data."""
+    """What is known of the target's md lines. `endian`, `gap` and `addr_digits` are given
+    or learnt from the data, and then fixed for the session: a value is fixed only once
+    several lines agree and (nearly) none disagrees, so one damaged line (two spaces of the
+    gap lost, say) cannot teach a wrong format."""
 
     width: int = 4
     endian: Optional[str] = None  # "little", "big", or None: find from the data
     gap: Optional[int] = None  # 4 (U-Boot <= 2021.07, MStar) or 2; None: find from the data
     addr_digits: Optional[int] = None
-    votes: dict = field(default_factory=lambda: {"little": 0, "big": 0})
+    votes: dict[str, int] = field(default_factory=lambda: {"little": 0, "big": 0})
     wrong_order: int = 0  # lines that read right only in the other byte order than `endian`
+    seen: dict[tuple[str, int], int] = field(default_factory=dict)  # (what, value): lines
+
+    def _learn(self, what: str, value: int) -> None:
+        self.seen[(what, value)] = self.seen.get((what, value), 0) + 1
+        agree = self.seen[(what, value)]
+        others = sum(n for (w, v), n in self.seen.items() if w == what and v != value)
+        if agree >= max(LEARN_AFTER, 4 * others):
+            setattr(self, what, value)
+
+    def _vote(self, order: str) -> None:
+        self.votes[order] += 1
+        other = "big" if order == "little" else "little"
+        if self.votes[order] >= ENDIAN_AFTER and not self.votes[other]:
+            self.endian = order
 
     def parse_line(self, line: bytes) -> Line:
         """Check one line (without its ending) and decode it; raises MdError."""
@@ -99,9 +132,11 @@ class MdFormat:
         if self.gap is not None and gap != self.gap:
             raise MdError("gap differs from earlier lines")
         data = self._decode_checked(tokens, tail[gap:])
-        if n == per:  # a full good line teaches the format for the lines after it
-            self.gap = gap
-            self.addr_digits = digits
+        if n == per:  # full good lines teach the format for the lines after them
+            if self.gap is None:
+                self._learn("gap", gap)
+            if self.addr_digits is None:
+                self._learn("addr_digits", digits)
         return Line(addr, data)
 
     def _decode_checked(self, tokens: list[bytes], text: bytes) -> bytes:
@@ -120,10 +155,10 @@ class MdFormat:
         le_ok = ascii_column(le) == text
         be_ok = ascii_column(be) == text
         if le_ok and not be_ok:
-            self.votes["little"] += 1
+            self._vote("little")
             return le
         if be_ok and not le_ok:
-            self.votes["big"] += 1
+            self._vote("big")
             return be
         if le_ok:  # both agree: the line cannot tell (e.g. no printable bytes)
             return le if self.votes["little"] >= self.votes["big"] else be

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 from .console import Console, Garbled
 from .errors import ResumeRefused, UsageError, VerifyFailed
 from .journal import Entry, Journal, fsync_dir
-from .mdcodec import LINE_BYTES, MdFormat, decode_range, line_chars
+from .mdcodec import LINE_BYTES, bytes_within, decode_range, line_chars, text_chars
 
 DEFAULT_CHUNK = 0x10000
 LOCATE_MIN = 0x100  # bisection stops at 16 lines
@@ -78,7 +78,9 @@ class MemoryReader:
     stats: ReadStats = field(default_factory=ReadStats)
 
     def __post_init__(self) -> None:
-        self.formats = {w: MdFormat(width=w, endian=self.endian) for w in (1, 2, 4)}
+        if self.endian:  # given by the user: the session's md lines are read that way
+            for w in (2, 4):
+                self.console.md_format(w).endian = self.endian
         self._done = 0  # verified bytes so far, for progress shown while an md runs
         self._crc_ff: dict[int, int] = {}
         caps = self.console.capabilities()
@@ -109,8 +111,7 @@ class MemoryReader:
 
     def max_md_bytes(self, width: int) -> int:
         """The most one md may cover: MD_SECONDS of its lines at the line rate."""
-        lines = int(self.md_seconds * self.console.rate.chars_per_s / line_chars(width))
-        return max(1, lines) * LINE_BYTES
+        return bytes_within(self.md_seconds * self.console.rate.chars_per_s, width)
 
     def _md(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
         """md over [addr, addr+length) in pieces of at most max_md_bytes; good lines kept."""
@@ -123,7 +124,7 @@ class MemoryReader:
     def _md_once(self, addr: int, length: int, width: int, lines: dict[int, bytes]) -> None:
         suffix = {1: "b", 2: "w", 4: "l"}[width]
         per_line = line_chars(width)
-        expect = -(-length // LINE_BYTES) * per_line
+        expect = text_chars(length, width)
         on_data = None
         if self.progress is not None and length > LINE_BYTES * 64:
             base, report = self._done, self.progress
@@ -139,7 +140,7 @@ class MemoryReader:
         except Garbled:
             self.stats.retries += 1
             out = self.console.last_output
-        fmt = self.formats[width]
+        fmt = self.console.md_format(width)
         good, _ = decode_range(out, addr, length, fmt)
         lines.update(good)
         if not good and fmt.wrong_order >= 4 and self.endian:
