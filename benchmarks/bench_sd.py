@@ -27,14 +27,14 @@ from pathlib import Path
 
 from emulator import Emulator
 from harness.backup import Backup, Plan
-from harness.partitions import Partition, model_table
+from harness.partitions import Partition, model_table, span
 from harness.transport import Transport
 from tests import sdcards
 from tests.run_cli import uboot_dump
 
 BAUD = 115200
 BOUND = BAUD / 10 * 16 / 67  # md.l payload bytes/s at the line rate
-HOME = 0x3B0000
+HOME = span("y203c", "HOME")[0]
 
 
 def sd_run(work: Path, flash: bytes) -> tuple[float, bool]:

@@ -161,7 +161,7 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
     if raw["parser"] not in ("simple", "hush"):
         raise ValueError(f"parser {raw['parser']!r}")
     model = raw.get("model", "")
-    parts = tuple(Partition(n, _int(s), _int(e)) for n, s, e in raw.get("partitions", ()))
+    parts, mtd_device = _partition_table(raw.get("partition_table"))
     table = base / raw["command_table"]
     if not table.exists():
         raise ValueError(f"command table {table} is missing")
@@ -198,7 +198,7 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
         flash=flash,
         sf_reply=raw.get("sf_reply", "SF: {length} bytes @ {offset} {op}: {status}"),
         partitions=parts,
-        mtd_device=raw.get("mtd_device", ""),
+        mtd_device=mtd_device,
         env={str(k): str(v) for k, v in raw["env"].items()},
         env_size=int(raw["env_size"]),
         env_export_overhead=int(raw["env_export_overhead"]),
@@ -211,6 +211,21 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
         model=model,
         sources={str(k): str(v) for k, v in raw.get("sources", {}).items()},
     )
+
+
+def _partition_table(model: Optional[str]) -> tuple[tuple[Partition, ...], str]:
+    """The kernel's partition table of a camera model, from harness/models.json (the one
+    place each model's table is written)."""
+    if not model:
+        return (), ""
+    from harness.partitions import MODELS_FILE, model_table
+
+    table = model_table(model)
+    if table is None:
+        raise ValueError(f"partition_table {model!r} is not a model in {MODELS_FILE}")
+    raw = json.loads(MODELS_FILE.read_text())
+    device = raw["tables"][raw["models"][model]]["mtd_device"]
+    return tuple(Partition(p.name, p.offset, p.end) for p in table), device
 
 
 def _sd(raw: Optional[dict[str, Any]]) -> Optional[SdSpec]:

@@ -6,8 +6,11 @@ or as `mtdparts=` in the kernel command line.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import UsageError
 from .units import parse_size
@@ -28,16 +31,24 @@ class Partition:
         return f"mtd{self.index} {self.name} 0x{self.offset:06x}-0x{self.end:06x}"
 
 
-MSTAR_TABLE = (
-    ("BOOT", 0x000000, 0x050000),
-    ("KERNEL", 0x050000, 0x180000),
-    ("ROOTFS", 0x1D0000, 0x1E0000),
-    ("HOME", 0x3B0000, 0xC30000),
-    ("vd1", 0xFE0000, 0x010000),
-    ("conf", 0xFF0000, 0x010000),
-)
-# Yi models on the MStar Infinity3 with the table above (kernel logs posted by their owners).
-MODELS = {m: MSTAR_TABLE for m in ("y203c", "h201c", "y25", "y23")}
+MODELS_FILE = Path(__file__).with_name("models.json")
+
+
+@functools.cache
+def _models() -> dict:
+    return json.loads(MODELS_FILE.read_text())
+
+
+def models() -> tuple[str, ...]:
+    """The camera models with a built-in table (harness/models.json)."""
+    return tuple(_models()["models"])
+
+
+def flash_size(model: str) -> int | None:
+    name = _models()["models"].get(model)
+    return int(_models()["tables"][name]["flash_size"], 16) if name else None
+
+
 RESTORE_NAMES = {"ROOTFS": "sys", "HOME": "home"}
 
 _CREATING = re.compile(r'Creating (\d+) MTD partitions on "([^"]*)":')
@@ -47,10 +58,20 @@ _MTDPART = re.compile(r"^(-|[0-9a-fA-Fx]+[kKmMgG]?)(?:@([0-9a-fA-Fx]+[kKmMgG]?))
 
 
 def model_table(model: str) -> tuple[Partition, ...] | None:
-    table = MODELS.get(model)
-    if table is None:
+    """The model's partition table, from harness/models.json (the only place it is written)."""
+    name = _models()["models"].get(model)
+    if name is None:
         return None
-    return tuple(Partition(i, n, o, s) for i, (n, o, s) in enumerate(table))
+    rows = _models()["tables"][name]["partitions"]
+    return tuple(Partition(i, n, int(o, 16), int(sz, 16)) for i, (n, o, sz) in enumerate(rows))
+
+
+def span(model: str, name: str) -> tuple[int, int]:
+    """(offset, size) of a partition of the model's table."""
+    for p in model_table(model) or ():
+        if p.name == name:
+            return p.offset, p.size
+    raise KeyError(f"{model} has no partition {name}")
 
 
 def from_bootlog(text: str, flash_size: int = 0x1000000) -> tuple[Partition, ...]:

@@ -11,10 +11,11 @@ import pytest
 
 from emulator.flashimage import assemble
 from emulator.profile import load
+from harness.partitions import span
 
 FIXTURE_TREES = Path(__file__).resolve().parent.parent / "fixtures" / "trees"
-ROOTFS = (0x1D0000, 0x1E0000)
-HOME = (0x3B0000, 0xC30000)
+ROOTFS = span("y203c", "ROOTFS")  # (offset, size), from harness/models.json
+HOME = span("y203c", "HOME")
 
 
 def mkfs_path() -> str:

@@ -16,6 +16,7 @@ from emulator import Emulator
 from harness.bringup import BringUp, State
 from harness.console import Console
 from harness.transport import Transport
+from tests.camera import ROOTFS
 from tests.run_cli import uboot_dump
 
 RAM = 0x21000000
@@ -75,7 +76,7 @@ def test_two_backups_in_a_row_find_the_camera_at_its_prompt(image, tmp_path):
             assert r.returncode == 0, r.stderr
             assert time.monotonic() - t0 < 15
         a = (tmp_path / "one" / "sys_y203c").read_bytes()
-        assert a == (tmp_path / "two" / "sys_y203c").read_bytes() == image[0x1D0000:0x3B0000]
+        assert a == (tmp_path / "two" / "sys_y203c").read_bytes() == image[ROOTFS[0] : sum(ROOTFS)]
 
 
 def test_a_camera_in_linux_is_exit_5_for_read_mem_and_backup(image, tmp_path):

@@ -3,9 +3,9 @@
 import random
 
 from tests import community
+from tests.camera import ROOTFS
 from tests.termclient import Term
 
-ROOTFS = (0x1D0000, 0x1E0000)
 RAM = 0x21000000
 
 
