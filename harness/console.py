@@ -404,6 +404,11 @@ class Console:
             self._caps = Capabilities(frozenset(names), widths)
         return self._caps
 
+    def partial_output(self) -> bytes:
+        """What the command in progress has printed so far (for a reader that saves its
+        progress while a long md runs)."""
+        return bytes(self.buf)
+
     def md_format(self, width: int) -> MdFormat:
         """This session's md line format for `width` (learnt once, then fixed)."""
         if width not in self._md_formats:

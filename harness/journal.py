@@ -4,6 +4,11 @@ FILE.part holds the verified bytes so far, FILE.journal one JSON line per verifi
 a header that names the read. Both are fsync'd after every chunk; the data before the journal
 entry, so the journal never claims bytes the .part file does not hold. The output appears
 under its final name only when complete (atomic rename).
+
+While a chunk is being read, `partial` lines record the prefix of it received so far (about
+once a second): its length and CRC, its bytes in the .part file. They are not verified; a
+resumed run checks such a prefix against the target's crc32 and keeps what matches, so an
+interruption costs only the lines in flight, not the chunk.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ class Entry:
     length: int
     crc: int
     skipped: bool
+    partial: bool = False  # a received, not yet verified prefix of the chunk in progress
+
+    def to_json(self) -> str:
+        d = {"offset": self.offset, "length": self.length, "crc": self.crc}
+        d["skipped"] = self.skipped
+        if self.partial:
+            d["partial"] = True
+        return json.dumps(d)
 
 
 class Journal:
@@ -33,6 +46,7 @@ class Journal:
         self.path = path
         self.header = {"version": VERSION, **header}
         self.entries: list[Entry] = []
+        self.partial: Optional[Entry] = None  # the last prefix recorded after `done`
 
     @property
     def done(self) -> int:
@@ -75,7 +89,11 @@ class Journal:
                 raise ResumeRefused(
                     f"the journal {path} is damaged (line {number}): rerun with --restart"
                 )
+            if e.partial:
+                j.partial = e  # a later one supersedes it
+                continue
             j.entries.append(e)
+            j.partial = None
             expect = e.offset + e.length
         return j
 
@@ -90,7 +108,7 @@ class Journal:
                     )
 
     def _write_all(self) -> None:
-        lines = [json.dumps(self.header)] + [json.dumps(e.__dict__) for e in self.entries]
+        lines = [json.dumps(self.header)] + [e.to_json() for e in self.entries]
         write_atomic(self.path, "".join(line + "\n" for line in lines).encode())
 
     def append(self, entry: Entry, data_file: Optional[BinaryIO] = None) -> None:
@@ -99,10 +117,14 @@ class Journal:
             data_file.flush()
             os.fsync(data_file.fileno())
         with open(self.path, "a") as f:
-            f.write(json.dumps(entry.__dict__) + "\n")
+            f.write(entry.to_json() + "\n")
             f.flush()
             os.fsync(f.fileno())
-        self.entries.append(entry)
+        if entry.partial:
+            self.partial = entry
+        else:
+            self.entries.append(entry)
+            self.partial = None
 
     def remove(self) -> None:
         try:
@@ -117,14 +139,17 @@ def _entry(line: str) -> Optional[Entry]:
         raw = json.loads(line)
     except ValueError:
         return None
-    if not isinstance(raw, dict) or set(raw) != {"offset", "length", "crc", "skipped"}:
+    keys = {"offset", "length", "crc", "skipped"}
+    if not isinstance(raw, dict) or not keys <= set(raw) <= keys | {"partial"}:
+        return None
+    if raw.get("partial", True) is not True:
         return None
     numbers = [raw["offset"], raw["length"], raw["crc"]]
     if not all(type(n) is int and n >= 0 for n in numbers) or raw["length"] == 0:
         return None
     if type(raw["skipped"]) is not bool or raw["crc"] > 0xFFFFFFFF:
         return None
-    return Entry(**raw)
+    return Entry(**raw)  # partial: True, or absent
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .console import Console, Garbled
-from .errors import ResumeRefused, UsageError, VerifyFailed
+from .errors import DumpError, ResumeRefused, UsageError, VerifyFailed
 from .journal import Entry, Journal, fsync_dir
-from .mdcodec import LINE_BYTES, bytes_within, decode_range, line_chars, text_chars
+from .mdcodec import LINE_BYTES, MdFormat, bytes_within, decode_range, line_chars, text_chars
 
 DEFAULT_CHUNK = 0x10000
 LOCATE_MIN = 0x100  # bisection stops at 16 lines
@@ -32,6 +32,7 @@ PATIENCE = 1.5  # s of silence in md output (or a chunk's crc32) before asking f
 MERGE_GAP = LINE_BYTES  # damaged lines at most one good line apart are read with one md
 MD_SECONDS = 20.0  # the longest one md may print (the watchdog resets after 60 s)
 CRC_REPLY_CHARS = 96
+CHECKPOINT_S = 1.0  # how often the prefix of the chunk in progress is saved while md prints
 
 
 @dataclass
@@ -45,6 +46,8 @@ class ReadStats:
     crc_mismatches: int = 0
     retries: int = 0
     resumed_from: int = 0
+    partial_kept: int = 0  # bytes of the interrupted chunk a resumed run kept (checked)
+    bytes_received: int = 0  # payload of the md lines decoded, damaged ones not counted
     mds: int = 0
     check: str = "crc32"  # or "double-md" (the target has no crc32)
 
@@ -82,6 +85,10 @@ class MemoryReader:
             for w in (2, 4):
                 self.console.md_format(w).endian = self.endian
         self._done = 0  # verified bytes so far, for progress shown while an md runs
+        # set by read_to_file: saves the received prefix of the chunk in progress
+        self.checkpoint: Optional[Callable[[dict[int, bytes]], None]] = None
+        self._lines: Optional[dict[int, bytes]] = None  # the chunk in progress, lines so far
+        self._inflight: Optional[_Inflight] = None  # the md in progress
         self._crc_ff: dict[int, int] = {}
         caps = self.console.capabilities()
         self.console.require("md", "this tool reads memory with md")
@@ -125,23 +132,35 @@ class MemoryReader:
         suffix = {1: "b", 2: "w", 4: "l"}[width]
         per_line = line_chars(width)
         expect = text_chars(length, width)
-        on_data = None
-        if self.progress is not None and length > LINE_BYTES * 64:
-            base, report = self._done, self.progress
-            on_data = lambda chars: report(base + min(length, chars // per_line * LINE_BYTES))  # noqa: E731
+        fmt = self.console.md_format(width)
+        flight = self._inflight = _Inflight(addr, addr + length, fmt, lines)
+        report = self.progress if self.progress is not None and length > LINE_BYTES * 64 else None
+        base = self._done
+        last_save = time.monotonic()
+
+        def on_data(chars: int) -> None:
+            nonlocal last_save
+            if report is not None:
+                report(base + min(length, chars // per_line * LINE_BYTES))
+            if self.checkpoint is not None and time.monotonic() - last_save >= CHECKPOINT_S:
+                last_save = time.monotonic()
+                self._absorb()
+                self.checkpoint(lines)
+
         self.stats.mds += 1
         try:
             out = self.console.run(
                 f"md.{suffix} {addr:x} {length // width:x}",
-                on_data=on_data,
+                on_data=on_data if (report or self.checkpoint) else None,
                 patience=PATIENCE,
                 expect_chars=expect,
             )
         except Garbled:
             self.stats.retries += 1
             out = self.console.last_output
-        fmt = self.console.md_format(width)
+        self._inflight = None
         good, _ = decode_range(out, addr, length, fmt)
+        self.stats.bytes_received += max(0, len(good) * LINE_BYTES - flight.counted)
         lines.update(good)
         if not good and fmt.wrong_order >= 4 and self.endian:
             other = "big" if self.endian == "little" else "little"
@@ -149,6 +168,24 @@ class MemoryReader:
                 f"the target's md lines read right only as {other}-endian: it is not "
                 f"--endian {self.endian} (leave --endian out to find it from the data)"
             )
+
+    def _absorb(self) -> None:
+        """The whole lines the md in progress has printed since the last look, decoded into
+        the chunk's lines (they are checked with the chunk, or on resume)."""
+        flight = self._inflight
+        if flight is None:
+            return
+        buf = self.console.partial_output()
+        nl = buf.rfind(b"\n")
+        if nl < flight.parsed or flight.next >= flight.end:
+            return
+        text, flight.parsed = buf[flight.parsed : nl + 1], nl + 1
+        good, _ = decode_range(text, flight.next, flight.end - flight.next, flight.fmt)
+        if good:
+            flight.lines.update(good)
+            flight.next = max(good) + LINE_BYTES
+            flight.counted += len(good) * LINE_BYTES
+            self.stats.bytes_received += len(good) * LINE_BYTES
 
     # -- one chunk ------------------------------------------------------------------------
     def read_chunk(self, addr: int, n: int) -> bytes:
@@ -161,6 +198,7 @@ class MemoryReader:
         width = md_width(addr, n, self.widths)
         grid = list(range(addr, addr + n, LINE_BYTES))
         lines: dict[int, bytes] = {}
+        self._lines = lines
         todo = [(addr, n)]
         for round_ in range(self.max_rounds):
             for a, m in todo:
@@ -249,31 +287,29 @@ class MemoryReader:
         header = {"start": start, "length": length, "chunk": self.chunk}
         journal = Journal.open(path.with_name(path.name + ".journal"), header, restart=restart)
         done = journal.done if part.exists() else 0
+        partial = journal.partial if part.exists() and self.has_crc32 else None
         if done and (part.stat().st_size < done or not self.has_crc32):
-            done = 0  # without crc32 the part read before cannot be checked: read it again
-        if not done:
+            done, partial = 0, None  # without crc32 the part read before cannot be checked
+        if not done and partial is None:
             journal = Journal.open(journal.path, header, restart=True)
         t0 = time.monotonic()
-        self.stats.resumed_from = done
         if done:
             journal.check_part(part)
-        with open(part, "r+b" if done else "wb") as f:
+        with open(part, "r+b" if done or partial else "wb") as f:
+            if done or partial:
+                done = self._resume(start, done, partial, part, journal, f)
+            self.stats.resumed_from = done
             f.truncate(done)
             f.seek(done)
-            if done:
-                self._check_unchanged(start, done, part)
             if self.progress:
                 self.progress(done)
-            for off in range(done, length, self.chunk):
-                self._done = off
-                n = min(self.chunk, length - off)
-                data = self.read_chunk(start + off, n)
-                f.write(data)
-                crc = zlib.crc32(data)
-                journal.append(Entry(off, n, crc, data == b"\xff" * n), f)
-                self.stats.chunks += 1
-                if self.progress:
-                    self.progress(off + n)
+            try:
+                self._read_chunks(start, length, done, f, journal)
+            except (DumpError, KeyboardInterrupt):
+                self._last_checkpoint()
+                raise
+            finally:
+                self.checkpoint = None
         if self.has_crc32 and (done or length > self.chunk):
             self._check_whole(start, length, part)
         os.replace(part, path)
@@ -283,14 +319,91 @@ class MemoryReader:
         self.stats.seconds = time.monotonic() - t0
         return self.stats
 
-    def _check_unchanged(self, start: int, done: int, part: Path) -> None:
-        with open(part, "rb") as f:
-            crc = zlib.crc32(f.read(done))
-        if self.target_crc(start, done) != crc:
-            raise ResumeRefused(
-                "the target's memory changed since the interrupted read (power loss or reset?): "
-                "rerun with --restart"
-            )
+    def _read_chunks(self, start: int, length: int, done: int, f, journal: Journal) -> None:
+        off = done
+        while off < length:
+            n = min(self.chunk, length - off)
+            self._done = off
+            self.checkpoint = self._saver(start, off, n, f, journal)
+            data = self.read_chunk(start + off, n)
+            self.checkpoint = None
+            self._lines = None
+            f.seek(off)
+            f.write(data)
+            journal.append(Entry(off, n, zlib.crc32(data), data == b"\xff" * n), f)
+            self.stats.chunks += 1
+            off += n
+            if self.progress:
+                self.progress(off)
+
+    def _saver(self, start: int, off: int, n: int, f, journal: Journal):
+        """The checkpoint of the chunk at `off`: its received prefix, in the .part file (at
+        its place) and as a partial journal line, each time it has grown."""
+        saved = 0
+
+        def save(lines: dict[int, bytes]) -> None:
+            nonlocal saved
+            prefix = bytearray()
+            a = start + off
+            while a in lines and len(prefix) < n:
+                prefix += lines[a]
+                a += LINE_BYTES
+            if len(prefix) <= saved:
+                return
+            f.seek(off)
+            f.write(prefix)
+            journal.append(Entry(off, len(prefix), zlib.crc32(prefix), False, partial=True), f)
+            saved = len(prefix)
+
+        return save
+
+    def _last_checkpoint(self) -> None:
+        """On the way out (a dead port, Ctrl-C, a reset): save what has arrived."""
+        save, lines = self.checkpoint, self._lines
+        if save is None or lines is None:
+            return
+        try:
+            self._absorb()
+            save(lines)
+        except (OSError, DumpError):
+            pass  # the original failure is the one to report
+
+    def _resume(
+        self, start: int, done: int, partial: Optional[Entry], part: Path, journal: Journal, f
+    ) -> int:
+        """Check what an interrupted run left with the target's crc32: the verified chunks
+        and the received prefix of the next one (one crc32 for both when all is well; else
+        the longest prefix that matches, found by halving). Returns the bytes kept."""
+        plen = 0
+        if partial is not None:
+            f.seek(done)
+            body = f.read(partial.length)
+            if len(body) == partial.length and zlib.crc32(body) == partial.crc:
+                plen = partial.length
+        f.seek(0)
+        local = f.read(done + plen)
+        if self.target_crc(start, done + plen) == zlib.crc32(local) if done + plen else True:
+            keep = plen
+        else:
+            if done and self.target_crc(start, done) != zlib.crc32(local[:done]):
+                raise ResumeRefused(
+                    "the target's memory changed since the interrupted read (power loss or "
+                    "reset?): rerun with --restart"
+                )
+            lo, hi = 0, plen // LINE_BYTES  # lines of the prefix: good up to lo, not hi
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                got = self.target_crc(start + done, mid * LINE_BYTES)
+                if got == zlib.crc32(local[done : done + mid * LINE_BYTES]):
+                    lo = mid
+                else:
+                    hi = mid
+            keep = lo * LINE_BYTES
+        if keep:
+            body = local[done : done + keep]
+            journal.append(Entry(done, keep, zlib.crc32(body), False), f)
+        self.stats.partial_kept = keep
+        return done + keep
 
     def _check_whole(self, start: int, length: int, part: Path) -> None:
         crc = 0
@@ -302,6 +415,22 @@ class MemoryReader:
                 "the whole range no longer matches the target's crc32: its memory changed "
                 "during the read; rerun with --restart"
             )
+
+
+@dataclass
+class _Inflight:
+    """An md whose output is arriving: what it covers and how far it has been looked at."""
+
+    addr: int
+    end: int
+    fmt: MdFormat
+    lines: dict[int, bytes]
+    parsed: int = 0  # characters of its output already decoded
+    next: int = 0  # the address after the last line decoded
+    counted: int = 0  # payload bytes decoded while it ran
+
+    def __post_init__(self) -> None:
+        self.next = self.addr
 
 
 def _ranges(addrs: list[int], end: int) -> list[tuple[int, int]]:

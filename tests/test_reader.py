@@ -1,8 +1,10 @@
 """read-mem: exact bytes or a failure, never a wrong file; erased chunks; resume."""
 
+import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +12,8 @@ import time
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.errors import DumpError, PortGone, TargetReset
 from harness.reader import MemoryReader
@@ -214,3 +218,61 @@ def test_crc_mismatch_is_located_by_bisection(emulator, connect, tmp_path, line)
     s = reader.stats
     assert s.crc_mismatches == 1
     assert 0 < s.lines_reread <= 16  # bisection stops at 16 lines; only that part is read again
+
+
+def reopen(link: str):
+    """The port, once its device node is back (polled, as udev users do)."""
+    from harness.errors import PortError
+    from harness.transport import Transport
+
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return Transport(link)
+        except PortError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+@settings(max_examples=12)
+@given(cuts=st.lists(st.integers(200, 9000), min_size=1, max_size=4))
+def test_interrupted_reads_resume_losing_only_the_lines_in_flight(tmp_path_factory, cuts):
+    """The port vanishes (the emulator's disconnect fault) at random points of a 16 KiB read
+    of one chunk; the same read is run again until it completes. The result is exact, and
+    all runs together received at most the length plus one md line per interruption (the
+    line the disconnect cut): what arrived before each interruption was kept."""
+    from emulator import Emulator
+    from emulator.faults import parse_spec
+    from harness.console import Console
+
+    work = tmp_path_factory.mktemp("cut")
+    data = payload(9, 0x4000)
+    out = work / "out.bin"
+    interruptions = 0
+    log = io.BytesIO()  # everything the runs received: md lines counted independently
+    link = str(work / "tty")
+    with Emulator(bytes(16 << 20), "mstar", at_prompt=True, link=link) as emu:
+        emu.board.target.memory.write(RAM, data)
+        for cut in [*cuts, None]:
+            t = reopen(link)
+            try:
+                c = Console(t, "MStar # ", quiet=0.1, timeout=1.0, log=log)
+                c.sync()
+                reader = MemoryReader(c, chunk=0x4000)
+                reader.target_crc(RAM, 4)  # capabilities asked: the cut lands in the md
+                if cut is not None:
+                    emu.line.inject(parse_spec(f"disconnect@{cut}:0.05"))
+                try:
+                    reader.read_to_file(RAM, len(data), out)
+                except PortGone:
+                    interruptions += 1
+            finally:
+                t.close()
+            if out.exists():
+                break
+    assert out.read_bytes() == data
+    whole = rb"^2100[0-3][0-9a-f]{2}0:(?: [0-9a-f]{8}){4}    .{16}\r$"
+    received = 16 * len(re.findall(whole, log.getvalue(), re.M))
+    assert received >= len(data)  # the count sees the lines
+    assert received <= len(data) + 16 * interruptions, (received, interruptions)
