@@ -276,3 +276,19 @@ def test_one_file_holds_each_models_partition_table():
                 if path != MODELS_FILE and "c3" + "0000" in path.read_text("latin-1").lower():
                     spelled.append(str(path.relative_to(root)))
     assert spelled == [], spelled
+
+
+def test_only_the_node_module_knows_the_jffs2_layout():
+    """One module (harness/jffs2/nodes.py) reads node fields; the others go through it, and
+    jefferson is used only for its decompressors (no jefferson.jffs2, no global state)."""
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "harness" / "jffs2"
+    for path in pkg.glob("*.py"):
+        text = path.read_text()
+        if path.name != "nodes.py":
+            assert "unpack_from" not in text and ".unpack(" not in text, path.name
+            assert "0x1985" not in text and "Struct(" not in text, path.name
+        if "jefferson" in text:
+            assert path.name == "decompress.py", path.name
+            assert "jefferson.jffs2" not in text and "jefferson.compression" in text
