@@ -24,15 +24,17 @@ CARD_TYPES = {"vfat", "msdos", "exfat", "fuseblk", "ntfs", "ntfs3"}
 FLASHED_AT_BOOT = ("one.bin", "one_{m}", "uboot_{m}", "kernel_{m}", "sys_{m}", "home_{m}")
 
 
-def mount_type(path: Path) -> Optional[str]:
-    """The file system type of the mount that holds `path` (Linux: /proc/self/mountinfo)."""
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return None
+def mount_type(path: Path, mountinfo: Optional[str] = None) -> Optional[str]:
+    """The file system type of the mount that holds `path`, from Linux's
+    /proc/self/mountinfo (or the text given); None where there is no such file."""
+    if mountinfo is None:
+        try:
+            mountinfo = Path("/proc/self/mountinfo").read_text()
+        except OSError:
+            return None
     real = os.path.realpath(path)
     best, kind = "", None
-    for line in lines:
+    for line in mountinfo.splitlines():
         left, _, right = line.partition(" - ")
         fields = left.split()
         if len(fields) < 5 or not right:
@@ -114,6 +116,7 @@ def collect(
     allow_card_output: bool = False,
     force: bool = False,
     say: Callable[[str], None] = print,
+    mountinfo: Optional[str] = None,
 ) -> list[str]:
     manifest_path = out_dir / "manifest.json"
     try:
@@ -126,7 +129,7 @@ def collect(
             "of the `backup --via sd` run"
         ) from None
     same = os.stat(card_file).st_dev == os.stat(out_dir).st_dev
-    kind = mount_type(out_dir)
+    kind = mount_type(out_dir, mountinfo)
     on_card = same and (kind is None or kind in CARD_TYPES)  # a copy on the PC's disk is fine
     if on_card and not allow_card_output:
         raise UsageError(

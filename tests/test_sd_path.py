@@ -463,3 +463,22 @@ def test_boot_checks_follow_the_card(flash, blank_card, tmp_path):
         b"_[sdmmc_0] Card Detect Fail! \r\n** Bad device mmc 0 **\r\n    one.bin Not"
         in logs["none"]
     )
+
+
+def test_sd_collect_refuses_an_output_on_the_card(emulator, flash, blank_card, tmp_path):
+    """The camera flashes sys_/home_ files it finds on the card at boot: the output must
+    not go there unless the user says so (the card's mount seen as vfat)."""
+    from harness.errors import UsageError
+    from harness.sdhost import collect
+
+    card = card_copy(blank_card, tmp_path)
+    emu = emulator(flash, "mstar", sd=card, at_prompt=True)
+    out = tmp_path / "out"
+    run(emu, out)
+    (out / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))  # the card, mounted
+    mountinfo = f"40 22 8:17 / {tmp_path} rw - vfat /dev/sdb1 rw\n"
+    with pytest.raises(UsageError, match="on the card itself"):
+        collect(out / "UBDUMP.BIN", out, mountinfo=mountinfo, say=lambda s: None)
+    assert not (out / "sys_y203c").exists()
+    collect(out / "UBDUMP.BIN", out, allow_card_output=True, mountinfo=mountinfo, say=print)
+    check_outputs(out, flash)

@@ -4,6 +4,7 @@ the UBDUMP.BIN header and pattern, FAT32 parsing against images mkfs.vfat and mt
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -185,3 +186,26 @@ def test_partition_types_that_are_not_fat32(ptype, why):
         fat32.partition_start(bytes(mbr))
     with pytest.raises(fat32.FatError, match="neither an MBR"):
         fat32.partition_start(bytes(512))
+
+
+MOUNTINFO = """\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+40 22 8:17 / /media/me/CAMERA\\040CARD rw,nosuid - vfat /dev/sdb1 rw,fmask=0022
+41 22 8:33 / /media/me/BIG rw - exfat /dev/sdc1 rw
+"""
+
+
+@pytest.mark.parametrize(
+    "path, kind",
+    [
+        ("/home/me/backup", "ext4"),
+        ("/media/me/CAMERA CARD", "vfat"),
+        ("/media/me/CAMERA CARD/sub", "vfat"),
+        ("/media/me/BIG/x", "exfat"),
+        ("/media/me/BIGGER", "ext4"),
+    ],
+)
+def test_mount_type_finds_the_card(path, kind):
+    from harness.sdhost import mount_type
+
+    assert mount_type(Path(path), MOUNTINFO) == kind
