@@ -1,0 +1,98 @@
+"""The emulated `mmc`, byte for byte as the vendor's 2015.01 common/cmd_mmc.c, drivers/mmc/
+mmc.c and mmc_write.c print it with MStar's host driver (linux-chenxing/uboot_msc313e@e98ba4e;
+the vendor build in ../shared/oracles has no SD host, so the source is the reference)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import sdcards
+from tests.termclient import Term
+
+P = b"MStar # "
+
+
+@pytest.fixture
+def camera(emulator, tmp_path):
+    card = sdcards.make_card(tmp_path / "card.img")
+    emu = emulator(bytes(16 << 20), "mstar", at_prompt=True, sd=card)
+    term = Term(emu.port)
+    yield emu, term, card
+    term.close()
+
+
+def answer(term: Term, line: str, prompt: bytes = P) -> bytes:
+    out = term.command(line, prompt)
+    assert out.startswith(line.encode() + b"\r\n")
+    return out[len(line) + 2 : -len(prompt)]
+
+
+def test_read_write_dev_list(camera):
+    emu, term, card = camera
+    assert answer(term, "mmc list") == b"MStar SD/MMC: 0\r\n"
+    assert answer(term, "mmc dev 0") == b"switch to partitions #0, OK\r\nmmc0 is current device\r\n"
+    assert answer(term, "mmc read 21000000 0 1") == (
+        b"\r\nMMC read: dev # 0, block # 0, count 1 ... 1 blocks read: OK\r\n"
+    )
+    assert answer(term, "md.b 210001fe 2").startswith(b"210001fe: 55 aa")
+    # 0x800 blocks: split in two 1024-block transfers inside, one line outside
+    assert answer(term, "mmc read 21000000 800 800") == (
+        b"\r\nMMC read: dev # 0, block # 2048, count 2048 ... 2048 blocks read: OK\r\n"
+    )
+    before = card.read_bytes()
+    assert answer(term, "mmc write 21000000 10 2") == (
+        b"\r\nMMC write: dev # 0, block # 16, count 2 ... 2 blocks written: OK\r\n"
+    )
+    after = card.read_bytes()
+    assert after[16 * 512 : 18 * 512] == before[2048 * 512 : 2050 * 512]
+    assert after[: 16 * 512] == before[: 16 * 512] and after[18 * 512 :] == before[18 * 512 :]
+
+
+def test_errors(camera):
+    emu, term, card = camera
+    last = card.stat().st_size // 512
+    assert answer(term, f"mmc read 21000000 {last - 1:x} 2") == (
+        f"\r\nMMC read: dev # 0, block # {last - 1}, count 2 ... MMC: block number "
+        f"0x{last + 1:x} exceeds max(0x{last:x})\r\n0 blocks read: ERROR\r\n".encode()
+    )
+    assert answer(term, "mmc read 21000000 0 0") == (
+        b"\r\nMMC read: dev # 0, block # 0, count 0 ... 0 blocks read: OK\r\n"
+    )
+    assert answer(term, "mmc dev 1") == b"MMC Device 1 not found\r\nno mmc device at slot 1\r\n"
+    assert answer(term, "mmc erase 0 1").startswith(b"mmc - MMC sub system\r\n\r\nUsage:\r\n")
+    assert answer(term, "mmc read 21000000 0").startswith(b"mmc - MMC sub system")
+
+
+def test_a_pulled_card_fails_until_rescan(camera):
+    emu, term, card = camera
+    answer(term, "mmc rescan")
+    emu.sd_remove()
+    # has_init is still set: the transfer fails silently
+    assert answer(term, "mmc read 21000000 0 1") == (
+        b"\r\nMMC read: dev # 0, block # 0, count 1 ... 0 blocks read: ERROR\r\n"
+    )
+    emu.sd_insert()  # back, but not initialised again: still failing
+    assert answer(term, "mmc read 21000000 0 1").endswith(b"0 blocks read: ERROR\r\n")
+    assert answer(term, "mmc rescan") == b""
+    assert answer(term, "mmc read 21000000 0 1").endswith(b"1 blocks read: OK\r\n")
+    # a rescan of an empty slot clears has_init: the next access initialises on its own
+    emu.sd_remove()
+    assert answer(term, "mmc rescan") == b"_[sdmmc_0] Card Detect Fail! \r\n"
+    emu.sd_insert()
+    assert answer(term, "mmc read 21000000 0 1").endswith(b"1 blocks read: OK\r\n")
+
+
+def test_without_a_card_and_without_an_sd_host(emulator):
+    emu = emulator(bytes(16 << 20), "mstar", at_prompt=True)
+    term = Term(emu.port)
+    try:
+        assert answer(term, "mmc dev 0") == b"_[sdmmc_0] Card Detect Fail! \r\n"
+        assert answer(term, "mmc read 21000000 0 1") == b"_[sdmmc_0] Card Detect Fail! \r\n"
+    finally:
+        term.close()
+    emu = emulator(bytes(16 << 20), "sigmastar", at_prompt=True)  # no SD host in the profile
+    term = Term(emu.port)
+    try:
+        assert answer(term, "mmc dev 0", b"SigmaStar # ") == b"No MMC device available\r\n"
+    finally:
+        term.close()
