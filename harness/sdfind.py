@@ -28,7 +28,10 @@ DIR_SECTORS_MAX = 256  # root directory sectors looked through (8192 entries)
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the SD path puts things in the camera's RAM (all inside the tool's window)."""
+    """Where the SD path puts things in the camera's RAM (all inside the tool's window): 28
+    MiB from `--ram`, so 0x21000000..0x22C00000 by default, well below what the vendor's
+    U-Boot keeps at the top of the camera's 64 MiB (include/configs/infinity3.h@e98ba4e:
+    TEXT_BASE 0x23E00000, relocated to the top; its heap, ENV + 4 MiB, and stack below)."""
 
     data: int  # a flash region, read with sf read (up to REGION_MAX)
     verify: int  # card sectors read back (one block)
