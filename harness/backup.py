@@ -205,19 +205,24 @@ class Backup:
         and fails beyond its malloc pool (the vendor build: Read: ERROR above ~4 MiB)."""
         for off in range(0, p.size, SF_PIECE):
             n = min(SF_PIECE, p.size - off)
-            for attempt in range(4):  # a damaged exchange is asked again (sf read repeats)
-                out = b""
+
+            def check(out: bytes, offset: int = p.offset + off, n: int = n) -> None:
                 try:
-                    out = console.run(
-                        f"sf read {self.plan.ram + off:x} {p.offset + off:x} {n:x}",
-                        timeout=self.timeout + n / SF_BYTES_PER_S,
-                        expect_chars=120,
-                    )
-                    sf_read_reply(out, p.offset + off, n)
-                    break
-                except (Garbled, ReplyError) as exc:
-                    if attempt == 3 or b"ERROR" in out:
+                    sf_read_reply(out, offset, n)
+                except ReplyError as exc:
+                    if b"ERROR" in out:  # the driver failed: asking again does not help
                         raise CommandFailed(f"{p.name}: sf read: {exc}") from None
+                    raise
+
+            try:  # a damaged exchange is asked again (sf read repeats harmlessly)
+                console.ask(
+                    f"sf read {self.plan.ram + off:x} {p.offset + off:x} {n:x}",
+                    check,
+                    timeout=self.timeout + n / SF_BYTES_PER_S,
+                    expect_chars=120,
+                )
+            except (Garbled, ReplyError) as exc:
+                raise CommandFailed(f"{p.name}: sf read: {exc}") from None
 
     def _dump(self, p: Partition, console: Console) -> None:
         plan = self.plan

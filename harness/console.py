@@ -21,7 +21,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Optional
+from typing import Any, BinaryIO, Callable, Optional, TypeVar
 
 from .detector import Detector, Kind, Sighting
 from .errors import (
@@ -34,6 +34,7 @@ from .errors import (
 )
 from .mdcodec import MdFormat
 from .policy import ReadOnlyPolicy
+from .replies import ReplyError
 from .transport import Transport
 
 ECHO_CHUNK = 16
@@ -50,6 +51,13 @@ ERROR_MARKERS = (
 SYNC_ATTEMPTS = 4
 SYNC_STEP_S = 3.0  # one nonce's answer (a busy target may first finish a long command)
 LINUX_HINT = "the target runs Linux, not U-Boot: power-cycle it and stop U-Boot with Enter"
+
+
+T = TypeVar("T")
+
+
+def _same(out: bytes) -> bytes:
+    return out
 
 
 class Garbled(Exception):
@@ -420,12 +428,34 @@ class Console:
             raise CommandMissing(f"the target's U-Boot has no `{name}` command: {why}")
 
     def _ask(self, command: str, expect_chars: int) -> bytes:
-        for _ in range(4):
+        try:
+            return self.ask(command, check_errors=False, expect_chars=expect_chars)
+        except Garbled:
+            raise NoPrompt(
+                f"the console does not answer `{command}` reliably: check the wiring"
+            ) from None
+
+    def ask(
+        self,
+        command: str,
+        parse: Callable[[bytes], T] = _same,  # type: ignore[assignment]
+        *,
+        tries: int = 4,
+        on_retry: Callable[[], None] = lambda: None,
+        **run: Any,
+    ) -> T:
+        """`run(command)` and `parse` its output, asked again when the exchange was damaged
+        on the line (Garbled, or a ReplyError from `parse`): for commands that may repeat
+        (reads, checksums). After `tries` damaged exchanges the last error is raised; any
+        other error (a CommandFailed from `parse`, say) at once."""
+        for attempt in range(tries):
             try:
-                return self.run(command, check_errors=False, expect_chars=expect_chars)
-            except Garbled:
-                continue
-        raise NoPrompt(f"the console does not answer `{command}` reliably: check the wiring")
+                return parse(self.run(command, **run))
+            except (Garbled, ReplyError):
+                on_retry()
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("tries must be at least 1")
 
     def run(
         self,

@@ -100,21 +100,23 @@ class MemoryReader:
     def target_crc(self, addr: int, length: int) -> int:
         from .replies import ReplyError, crc32_reply
 
-        for _ in range(8):
-            try:
-                patience = PATIENCE if length <= self.chunk else None
-                out = self.console.run(
-                    f"crc32 {addr:x} {length:x}",
-                    patience=patience,
-                    expect_chars=CRC_REPLY_CHARS,
-                    timeout=self.console.budget(CRC_REPLY_CHARS) + length / 20e6,
-                )
-                return crc32_reply(out, addr, length)
-            except (Garbled, ReplyError):
-                self.stats.retries += 1
-        raise VerifyFailed(
-            f"no readable crc32 reply for 0x{addr:x}+0x{length:x}: the line is too noisy"
-        )
+        try:
+            return self.console.ask(
+                f"crc32 {addr:x} {length:x}",
+                lambda out: crc32_reply(out, addr, length),
+                tries=8,
+                on_retry=self._count_retry,
+                patience=PATIENCE if length <= self.chunk else None,
+                expect_chars=CRC_REPLY_CHARS,
+                timeout=self.console.budget(CRC_REPLY_CHARS) + length / 20e6,
+            )
+        except (Garbled, ReplyError):
+            raise VerifyFailed(
+                f"no readable crc32 reply for 0x{addr:x}+0x{length:x}: the line is too noisy"
+            ) from None
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
 
     def max_md_bytes(self, width: int) -> int:
         """The most one md may cover: MD_SECONDS of its lines at the line rate."""
@@ -297,7 +299,7 @@ class MemoryReader:
             journal.check_part(part)
         with open(part, "r+b" if done or partial else "wb") as f:
             if done or partial:
-                done = self._resume(start, done, partial, part, journal, f)
+                done = self._resume(start, done, partial, journal, f)
             self.stats.resumed_from = done
             f.truncate(done)
             f.seek(done)
@@ -368,9 +370,7 @@ class MemoryReader:
         except (OSError, DumpError):
             pass  # the original failure is the one to report
 
-    def _resume(
-        self, start: int, done: int, partial: Optional[Entry], part: Path, journal: Journal, f
-    ) -> int:
+    def _resume(self, start: int, done: int, partial: Optional[Entry], journal: Journal, f) -> int:
         """Check what an interrupted run left with the target's crc32: the verified chunks
         and the received prefix of the next one (one crc32 for both when all is well; else
         the longest prefix that matches, found by halving). Returns the bytes kept."""
@@ -382,7 +382,7 @@ class MemoryReader:
                 plen = partial.length
         f.seek(0)
         local = f.read(done + plen)
-        if self.target_crc(start, done + plen) == zlib.crc32(local) if done + plen else True:
+        if not local or self.target_crc(start, len(local)) == zlib.crc32(local):
             keep = plen
         else:
             if done and self.target_crc(start, done) != zlib.crc32(local[:done]):

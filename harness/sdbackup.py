@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from . import sdfind
 from .console import Console
 from .errors import ResumeRefused
 from .journal import Journal
-from .reader import MemoryReader
 from .sdcopy import Region, SdCopy, regions
 from .sdfile import NAME
 from .sdfind import Layout, SdFile
@@ -29,24 +28,13 @@ class SdBackup:
         self.layout = layout
         self.file = sdfile
         self.journal_path = job.plan.out_dir / "sd.journal"
-        self.copier: Optional[SdCopy] = None
 
-    def _copy(self, region: Region, journal: Journal, console: Console) -> int:
+    def _copy(self, copier: SdCopy, region: Region, journal: Journal, console: Console) -> int:
         """One region, on this console (a new one after a reset: the card is selected again,
         U-Boot forgot it)."""
-        old = copier = self.copier
-        if copier is None or copier.console is not console:
-            if old is not None:
-                sdfind.select_card(console)
-            guard = self.job.policy.sd_guard
-            assert guard is not None
-            reader = MemoryReader(console, chunk=self.job.plan.chunk)
-            copier = SdCopy(
-                console, reader, self.layout, self.file, guard, timeout=self.job.timeout
-            )
-            if old is not None:
-                copier.writes, copier.sectors_written = old.writes, old.sectors_written
-            self.copier = copier
+        if copier.console is not console:
+            sdfind.select_card(console)
+            copier.use(console)
         return copier.copy_region(region, journal, self._to_ram(console))
 
     def _journal(self, header: dict) -> Journal:
@@ -76,12 +64,17 @@ class SdBackup:
         header = {"file_id": file_id, "length": h.flash_size, "block": Layout.BLOCK}
         journal = self._journal(header)
         done = {r["offset"] for r in record["regions"]}
+        guard = job.policy.sd_guard
+        assert guard is not None
+        copier = SdCopy(
+            console, self.layout, self.file, guard, chunk=job.plan.chunk, timeout=job.timeout
+        )
         t0 = time.monotonic()
         for region in regions(table, h.flash_size):
             if region.offset in done and journal.done >= region.end:
                 continue
             job.say(f"{region.name} 0x{region.offset:06x}+0x{region.size:x}: flash -> {NAME}")
-            step = functools.partial(self._copy, region, journal)
+            step = functools.partial(self._copy, copier, region, journal)
             console, crc = job.recovering(console, step, "the copy")
             record["regions"] = [r for r in record["regions"] if r["offset"] != region.offset]
             record["regions"].append(_region_record(region, crc))
@@ -90,8 +83,8 @@ class SdBackup:
         record["blocks"] = [[e.offset, e.length, f"{e.crc:08x}"] for e in journal.entries]
         record["complete"] = True
         record["seconds"] = round(time.monotonic() - t0, 2)
-        record["mmc_writes"] = self.copier.writes if self.copier else 0
-        record["sectors_written"] = self.copier.sectors_written if self.copier else 0
+        record["mmc_writes"] = copier.writes
+        record["sectors_written"] = copier.sectors_written
         job.save_manifest()
         journal.remove()
         job.say(

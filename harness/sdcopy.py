@@ -25,7 +25,7 @@ from .errors import CommandFailed, SdUnavailable, VerifyFailed
 from .fat32 import SECTOR, Run
 from .journal import Entry, Journal
 from .policy import SdWriteGuard
-from .reader import MemoryReader
+from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import MmcFailed, ReplyError, mmc_reply
 from .sdfile import NAME, pattern
 from .sdfind import CardReader, Layout, SdFile
@@ -74,22 +74,27 @@ class SdCopy:
     def __init__(
         self,
         console: Console,
-        reader: MemoryReader,
         layout: Layout,
         sdfile: SdFile,
         guard: SdWriteGuard,
         *,
+        chunk: int = DEFAULT_CHUNK,
         timeout: float = 10.0,
     ):
-        self.console = console
-        self.reader = reader
         self.layout = layout
         self.file = sdfile
         self.guard = guard
+        self.chunk = chunk
         self.timeout = timeout
-        self.card = CardReader(console, reader, timeout)
         self.writes = 0  # mmc writes sent
         self.sectors_written = 0
+        self.use(console)
+
+    def use(self, console: Console) -> None:
+        """Go on through this console (a new session after a reset)."""
+        self.console = console
+        self.reader = MemoryReader(console, chunk=self.chunk)
+        self.card = CardReader(console, self.reader, self.timeout)
 
     # -- one region -----------------------------------------------------------------------
     def copy_region(

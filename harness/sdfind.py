@@ -74,19 +74,16 @@ class CardReader:
         self.timeout = timeout
 
     def mmc_read(self, addr: int, block: int, count: int) -> None:
-        for _ in range(4):
-            try:
-                out = self.console.run(
-                    f"mmc read {addr:x} {block:x} {count:x}",
-                    timeout=self.timeout + count * SECTOR / 1e6,
-                    check_errors=False,
-                    expect_chars=160,
-                )
-                mmc_reply(out, "read", block, count)
-                return
-            except (Garbled, ReplyError):
-                continue
-        raise SdUnavailable("no readable reply to mmc read: the line is too noisy")
+        try:
+            self.console.ask(
+                f"mmc read {addr:x} {block:x} {count:x}",
+                lambda out: mmc_reply(out, "read", block, count),
+                timeout=self.timeout + count * SECTOR / 1e6,
+                check_errors=False,
+                expect_chars=160,
+            )
+        except (Garbled, ReplyError):
+            raise SdUnavailable("no readable reply to mmc read: the line is too noisy") from None
 
     def sector(self, addr: int, block: int, length: int = SECTOR) -> bytes:
         self.mmc_read(addr, block, 1)
@@ -95,13 +92,10 @@ class CardReader:
 
 def select_card(console: Console) -> None:
     """`mmc dev 0`: initialises the card (again) and makes it current."""
-    for attempt in range(4):
-        try:
-            out = console.run("mmc dev 0", check_errors=False, expect_chars=200, timeout=15)
-            break
-        except Garbled:
-            if attempt == 3:
-                raise SdUnavailable("no readable reply to mmc dev: the line is too noisy") from None
+    try:
+        out: bytes = console.ask("mmc dev 0", check_errors=False, expect_chars=200, timeout=15)
+    except Garbled:
+        raise SdUnavailable("no readable reply to mmc dev: the line is too noisy") from None
     if b"mmc0 is current device" not in out:
         said = out.decode("latin-1").strip().splitlines()
         why = said[0].strip() if said else "no answer"
