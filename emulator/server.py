@@ -56,13 +56,14 @@ class Emulator:
         data = image if isinstance(image, (bytes, bytearray)) else read_image(image)
         self.flash = Flash(self.profile.flash, bytes(data), writable=writable)
         fault_list = parse_spec(faults)
+        # the card before the port: a bad card image is reported before a pty is announced
+        self.slot = Slot(SdCard(sd, sd_write_protected) if sd is not None else None)
         if listen is not None:
             self.endpoint: PtyEndpoint | TcpEndpoint = TcpEndpoint(*listen)
         else:
             self.endpoint = PtyEndpoint(link=link, on_new_path=on_new_path)
         self.line = Line(self.endpoint, baud, fault_list, seed)
         self.uart = Uart(self.line)
-        self.slot = Slot(SdCard(sd, sd_write_protected) if sd is not None else None)
         self.board = Board(
             self.profile,
             self.flash,

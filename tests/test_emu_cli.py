@@ -84,6 +84,8 @@ def test_listen_serves_tcp(image_path):
         (["--image", "{good}", "--profile", "nosuch"], "unknown profile"),
         (["--image", "{good}", "--baud", "fast"], "invalid int value"),
         (["--image", "{good}", "--partitions", "x=5-1"], "ends before it starts"),
+        (["--image", "{good}", "--sd", "/nonexistent.img"], "cannot open SD card image"),
+        (["--image", "{good}", "--sd", "{small}"], "not a whole card"),
         ([], "--image"),
     ],
 )
