@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
-from . import sdfind
+from . import records, sdfind
 from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
-from .errors import CommandFailed, SdUnavailable, TargetReset, UsageError
+from .errors import CommandFailed, NoPrompt, ResumeRefused, SdUnavailable, TargetReset, UsageError
 from .jffs2.nodes import scan
-from .journal import write_atomic
-from .partitions import Partition, output_names
+from .safeio import open_append, write_atomic
+from .partitions import Partition, memory_map, output_names
 from .policy import ReadOnlyPolicy, SdWriteGuard
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
@@ -58,6 +58,19 @@ class Plan:
     partition_source: str = ""
     table: tuple[Partition, ...] = ()  # the whole table (the SD path copies all the flash)
     via: str = "auto"  # "sd", "md", or "auto": sd when the camera has mmc and a prepared card
+    restart: bool = False  # read again what out_dir holds instead of resuming or skipping it
+
+    @property
+    def md_window(self) -> tuple[int, int]:
+        return self.ram, self.ram + max((p.size for p in self.partitions), default=0)
+
+    def check_memory(self) -> None:
+        """Every RAM range the backup will write (mw, sf read, mmc read) lies in the part of
+        the camera's DRAM that U-Boot leaves free (harness/models.json); UsageError if not."""
+        mm = memory_map(self.model)
+        mm.check(*self.md_window, "the RAM window for sf read (--ram + the largest partition)")
+        if self.via != "md":
+            mm.check(*Layout.at(self.ram).window, "the SD path's RAM window (--ram + 44 MiB)")
 
 
 class Backup:
@@ -89,7 +102,7 @@ class Backup:
             guard = SdWriteGuard()
         self.policy = ReadOnlyPolicy(ram_window=(plan.ram, end), sd_guard=guard)
         self.manifest_path = plan.out_dir / "manifest.json"
-        self.manifest = self._load_manifest()
+        self.manifest = {} if plan.restart else self._load_manifest()
         self.console: Optional[Console] = None
         self._caps: Optional[Capabilities] = None
 
@@ -101,7 +114,7 @@ class Backup:
         if not booting:
             self.say("Power the camera on now (if it is on, it is found at its prompt).")
         prompts = (self.prompt,) if self.prompt else KNOWN_PROMPTS
-        with open(self.plan.out_dir / "bootlog.txt", "ab") as log:
+        with open_append(self.plan.out_dir / "bootlog.txt") as log:
             found = BringUp(
                 self.t,
                 prompts,
@@ -110,6 +123,12 @@ class Backup:
                 log=log,
                 booting=booting,
             ).run()
+        if self.prompt is not None and found != self.prompt:
+            raise NoPrompt(
+                f"the console's prompt is {found.decode('latin-1')!r}, not the "
+                f"{self.prompt.decode('latin-1')!r} given with --prompt: give the right one, "
+                "or leave --prompt out (it is found)"
+            )
         console = Console(
             self.t,
             found.decode("latin-1"),
@@ -134,10 +153,14 @@ class Backup:
         if plan.via != "md" and self._sd_path(console):
             self.say("Warning: " + IDENTITY_WARNING)
             return self.manifest
-        for p in plan.partitions:
-            if self._already_done(p):
-                self.say(f"{p.describe()}: already backed up, skipped")
-                continue
+        todo = []
+        for p in plan.partitions:  # what -o holds is proven first, before anything changes
+            if self._finished(p):
+                console, _ = self.recovering(console, functools.partial(self._prove, p), "the check")
+                self.say(f"{p.describe()}: already backed up, and the camera's crc32 agrees")
+            else:
+                todo.append(p)
+        for p in todo:
             console, _ = self.recovering(console, functools.partial(self._dump, p), "the read")
         self.say("Warning: " + IDENTITY_WARNING)
         return self.manifest
@@ -235,7 +258,9 @@ class Backup:
         console.run(f"mw.b {plan.ram:x} ff {p.size:x}", timeout=self.timeout + p.size / 50e6)
         self.flash_to_ram(console, p)
         reader = MemoryReader(console, chunk=plan.chunk, progress=self.progress(p))
-        stats = reader.read_to_file(plan.ram, p.size, target)
+        stats = reader.read_to_file(
+            plan.ram, p.size, target, restart=plan.restart, replace=plan.restart
+        )
         entry = publish(plan.out_dir, names, p, target.read_bytes(), self.say)
         entry.update(
             {
@@ -253,23 +278,46 @@ class Backup:
 
     # -- manifest ------------------------------------------------------------------------
     def _load_manifest(self) -> dict:
+        """The manifest of an earlier run in out_dir, checked (harness.records) before
+        anything in it is trusted; {} where there is none."""
         try:
-            return json.loads(self.manifest_path.read_text())
-        except (OSError, ValueError):
-            return {}
+            if records.load(self.manifest_path) is None:
+                return {}
+        except UsageError as exc:
+            raise UsageError(
+                f"{exc}: back up into a new directory, or add --restart to start over"
+            ) from None
+        return json.loads(self.manifest_path.read_bytes())
 
     def save_manifest(self) -> None:
         write_atomic(self.manifest_path, (json.dumps(self.manifest, indent=2) + "\n").encode())
 
-    def _already_done(self, p: Partition) -> bool:
+    def _finished(self, p: Partition) -> bool:
+        """out_dir holds p's file as the manifest describes it (name, place, sha256)."""
         entry = self.manifest.get("partitions", {}).get(p.name)
-        if not entry or entry.get("offset") != p.offset or entry.get("size") != p.size:
+        names = output_names(p, self.plan.model, self.plan.all_)
+        if not entry or not names or entry.get("files", [None])[0] != names[0]:
             return False
-        path = self.plan.out_dir / entry["files"][0]
+        if (entry.get("offset"), entry.get("size"), entry.get("mtd")) != (p.offset, p.size, p.index):
+            return False
+        path = self.plan.out_dir / names[0]
         try:
             return hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
         except OSError:
             return False
+
+    def _prove(self, p: Partition, console: Console) -> None:
+        """The camera's flash still holds what the finished file holds: sf read into RAM,
+        its crc32 against the file's. A file of another camera (or of a flash changed since)
+        stops the run with nothing in out_dir changed."""
+        entry = self.manifest["partitions"][p.name]
+        self.flash_to_ram(console, p)
+        if MemoryReader(console).target_crc(self.plan.ram, p.size) != int(entry["crc32"], 16):
+            raise ResumeRefused(
+                f"{p.name}: the camera's flash differs from {entry['files'][0]} in "
+                f"{self.plan.out_dir} (another camera's backup, or the flash changed since): "
+                "back up into a new directory, or add --restart to read it again and replace it"
+            )
 
 
 def publish(

@@ -16,7 +16,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Callable, NoReturn, Optional
 
-from . import journal
+from . import safeio
 from .console import Console
 from .errors import DumpError, OutputError, UsageError
 from .progress import Progress
@@ -29,7 +29,26 @@ MIN_CHUNK, MAX_CHUNK = 0x100, 0x1000000
 MAX_BAUD = 4_000_000
 
 
+class _Help(argparse.HelpFormatter):
+    """--help shows each option's default where it has one (addresses in hex)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        d = action.default
+        if d is None or d is False or d is argparse.SUPPRESS or "default" in text:
+            return text
+        hexadecimal = getattr(action.type, "__name__", "") in ("address", "size", "chunk")
+        shown = f"0x{d:x}" if hexadecimal and isinstance(d, int) else d
+        return f"{text} (default: {shown})"
+
+
 class _Parser(argparse.ArgumentParser):
+    """One-line usage errors (exit 2); every option's default shown in --help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"uboot-dump: error: {message}\n")
         sys.exit(2)
@@ -78,11 +97,27 @@ def seconds(text: str) -> float:
     return parse_seconds(text)
 
 
+@_type
+def model(text: str) -> str:
+    from .partitions import check_name
+
+    try:
+        return check_name(text, "--model")
+    except UsageError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _models_help() -> str:
+    from .partitions import models
+
+    return f"camera model, the suffix of the file names: {', '.join(models())} (built in), or another name with --bootlog"
+
+
 def _add_console_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--port", required=True, help="/dev/ttyUSB0, COM3, a pty, socket:// or rfc2217:// URL"
     )
-    p.add_argument("--baud", type=baud, default=115200, help="line rate (default 115200)")
+    p.add_argument("--baud", type=baud, default=115200, help="line rate")
     p.add_argument("--prompt", help="the U-Boot prompt (default: found)")
     p.add_argument(
         "--timeout", type=seconds, default=10.0, help="seconds of silence that mean a dead line"
@@ -99,9 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--start", type=address, required=True, help="first address (hex with 0x)")
     r.add_argument("--length", type=size, required=True, help="bytes to read (0x.., 123, 64K)")
     r.add_argument("-o", "--output", type=Path, required=True, help="output file (a new one)")
-    r.add_argument(
-        "--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
-    )
+    r.add_argument("--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size")
     r.add_argument("--no-skip-erased", action="store_true", help="read all-0xFF chunks with md too")
     r.add_argument(
         "--endian", choices=("little", "big"), help="target byte order (default: from the data)"
@@ -111,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("backup", help="back up a camera's partitions, from power-on")
     _add_console_args(b)
-    b.add_argument("--model", required=True, help="model suffix for the file names, e.g. y203c")
+    b.add_argument("--model", type=model, required=True, help=_models_help())
     b.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     b.add_argument("--partitions", default="ROOTFS,HOME", help="names (ROOTFS,HOME), or all")
     b.add_argument(
@@ -121,10 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--table-from", choices=("bootlog", "model"), help="which table wins when they disagree"
     )
     b.add_argument(
-        "--ram", type=address, default=0x21000000, help="RAM window for sf read (0x21000000)"
+        "--ram", type=address, default=0x21000000, help="start of the RAM window for sf read"
     )
+    b.add_argument("--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size")
     b.add_argument(
-        "--chunk", type=chunk, default=DEFAULT_CHUNK, help="verified chunk size (default 64K)"
+        "--restart",
+        action="store_true",
+        help="do not resume: read again what -o already holds (finished files and journals) "
+        "and replace it once the new read is verified",
     )
     b.add_argument(
         "--power-timeout",
@@ -143,12 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("sd-prepare", help="put a fresh UBDUMP.BIN on a (mounted) FAT32 SD card")
     sp.add_argument("card_dir", type=Path, metavar="CARD_DIR", help="the card's top directory")
-    sp.add_argument("--model", default="y203c", help="the camera model (default y203c)")
-    sp.add_argument("--flash-size", type=size, help="default: the model's flash (16M)")
+    sp.add_argument("--model", type=model, default="y203c", help=_models_help())
+    sp.add_argument("--flash-size", type=size, help="the flash size (default: the model's)")
     sp.add_argument("--force", action="store_true", help="replace an existing UBDUMP.BIN")
 
     sc = sub.add_parser("sd-collect", help="the backup out of UBDUMP.BIN, checked, into -o DIR")
-    sc.add_argument("card_file", type=Path, metavar="CARD/UBDUMP.BIN")
+    sc.add_argument(
+        "card_file", type=Path, metavar="CARD/UBDUMP.BIN", help="the file the camera filled"
+    )
     sc.add_argument(
         "-o", "--output", type=Path, required=True, help="the directory of the backup --via sd"
     )
@@ -161,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--force", action="store_true", help="replace outputs with other contents")
 
     pl = sub.add_parser("parse-log", help="turn a terminal log of md output into binary")
-    pl.add_argument("log", type=Path)
-    pl.add_argument("-o", "--output", type=Path, required=True)
+    pl.add_argument("log", type=Path, help="the terminal log (md lines, anything around them)")
+    pl.add_argument("-o", "--output", type=Path, required=True, help="the binary (a new file)")
     pl.add_argument("--start", type=address, help="first address (default: the log's first line)")
     pl.add_argument("--length", type=size, help="bytes (default: to the log's last line)")
     pl.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -172,10 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="jffs2_command", required=True, parser_class=_Parser, metavar="SUBCOMMAND"
     )
     ji = jsub.add_parser("inspect", help="layout, nodes, CRC errors, and which fix applies")
-    ji.add_argument("image", type=Path)
-    ji.add_argument("--json", action="store_true")
+    ji.add_argument("image", type=Path, help="a JFFS2 partition image")
+    ji.add_argument("--json", action="store_true", help="print the report as JSON")
     ju = jsub.add_parser("unpack", help="extract safely (never outside DIR, never through a link)")
-    ju.add_argument("image", type=Path)
+    ju.add_argument("image", type=Path, help="a JFFS2 partition image")
     ju.add_argument("-d", "--dest", type=Path, required=True, help="an empty or new directory")
     ju.add_argument(
         "--force", action="store_true", help="extract what can be, despite damaged nodes"
@@ -183,22 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
     jr = jsub.add_parser(
         "repack", help="mkfs.jffs2 -l, reproducible, checked against the partition"
     )
-    jr.add_argument("tree", type=Path)
-    jr.add_argument("-o", "--output", type=Path, required=True)
-    jr.add_argument("--partition-size", type=size, required=True)
-    jr.add_argument("--erase-size", type=size, default=0x10000)
+    jr.add_argument("tree", type=Path, help="the directory tree to pack")
+    jr.add_argument("-o", "--output", type=Path, required=True, help="the image (a new file)")
+    jr.add_argument(
+        "--partition-size", type=size, required=True, help="pad to this size (the partition's)"
+    )
+    jr.add_argument("--erase-size", type=size, default=0x10000, help="the flash's erase block")
     jr.add_argument("--force", action="store_true", help="replace an existing output file")
     jc = jsub.add_parser("clean", help="a shareable image without the device identity")
-    jc.add_argument("image", type=Path)
-    jc.add_argument("-o", "--output", type=Path, required=True)
+    jc.add_argument("image", type=Path, help="a JFFS2 partition image")
+    jc.add_argument("-o", "--output", type=Path, required=True, help="the image (a new file)")
     jc.add_argument("--remove", action="append", help="path to remove (default etc/back.bin)")
     jc.add_argument("--partition-size", type=size, help="default: the input image's size")
-    jc.add_argument("--erase-size", type=size, default=0x10000)
+    jc.add_argument("--erase-size", type=size, default=0x10000, help="the flash's erase block")
     jc.add_argument("--force", action="store_true", help="replace an existing output file")
 
     sw = sub.add_parser("swap", help="reverse every 4-byte word (community .img to flash order)")
-    sw.add_argument("input", type=Path)
-    sw.add_argument("output", type=Path)
+    sw.add_argument("input", type=Path, help="a community .img (md words in the wrong order)")
+    sw.add_argument("output", type=Path, help="the image in flash order (a new file)")
     sw.add_argument("--force", action="store_true", help="replace an existing output file")
     return p
 
@@ -228,14 +269,10 @@ def check_directory(path: Path, what: str) -> None:
 
 # -- the commands -----------------------------------------------------------------------------
 def open_console(args: argparse.Namespace, stack: ExitStack, policy=None) -> Console:
-    transport = Transport(args.port, args.baud)
+    log = stack.enter_context(safeio.open_append(args.log)) if args.log else None
+    transport = Transport(args.port, args.baud, log=log)
     stack.callback(transport.close)
-    log = None
-    if args.log:
-        log = stack.enter_context(open(args.log, "ab"))
-    console = Console(
-        transport, args.prompt, timeout=args.timeout, policy=policy, log=log, baud=args.baud
-    )
+    console = Console(transport, args.prompt, timeout=args.timeout, policy=policy, baud=args.baud)
     console.sync()
     return console
 
@@ -278,25 +315,11 @@ def cmd_read_mem(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from .backup import Backup, Plan
-    from .partitions import disagreement, from_bootlog, model_table, select
+    from .partitions import choose_table, select
 
     check_directory(args.output, "output directory")
-    model_parts = model_table(args.model)
-    log_parts = None
-    if args.bootlog:
-        log_parts = from_bootlog(read_text(args.bootlog))
-    if log_parts and model_parts and disagreement(log_parts, model_parts) and not args.table_from:
-        diff = "; ".join(disagreement(log_parts, model_parts))
-        raise UsageError(
-            f"the partition tables disagree ({args.bootlog} first, the built-in {args.model} "
-            f"table second): {diff}; choose one with --table-from bootlog or --table-from model"
-        )
-    if log_parts and (args.table_from != "model" or not model_parts):
-        table, source = log_parts, f"bootlog {args.bootlog}"
-    elif model_parts:
-        table, source = model_parts, f"built-in table of {args.model}"
-    else:
-        raise UsageError(f"no built-in partition table for model {args.model!r}: give --bootlog")
+    bootlog = (read_text(args.bootlog), str(args.bootlog)) if args.bootlog else None
+    table, source = choose_table(args.model, bootlog, args.table_from)
     parts = select(table, args.partitions)
     plan = Plan(
         args.model,
@@ -308,9 +331,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
         partition_source=source,
         table=table,
         via=args.via,
+        restart=args.restart,
     )
+    plan.check_memory()  # before the port is opened: the arguments alone decide it
     with ExitStack() as stack:
-        transport = Transport(args.port, args.baud)
+        log = stack.enter_context(safeio.open_append(args.log)) if args.log else None
+        transport = Transport(args.port, args.baud, log=log)
         stack.callback(transport.close)
 
         def progress(p):
@@ -520,7 +546,7 @@ def read_text(path: Path) -> str:
 def write_atomic(path: Path, data: bytes) -> None:
     """The file appears complete under its name, or not at all; one-line error otherwise."""
     try:
-        journal.write_atomic(path, data)
+        safeio.write_atomic(path, data)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 

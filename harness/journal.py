@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Optional
 
 from .errors import ResumeRefused
+from .safeio import open_append, write_atomic
 
 VERSION = 1
 
@@ -116,8 +117,8 @@ class Journal:
         if data_file is not None:
             data_file.flush()
             os.fsync(data_file.fileno())
-        with open(self.path, "a") as f:
-            f.write(entry.to_json() + "\n")
+        with open_append(self.path) as f:
+            f.write((entry.to_json() + "\n").encode())
             f.flush()
             os.fsync(f.fileno())
         if entry.partial:
@@ -150,29 +151,3 @@ def _entry(line: str) -> Optional[Entry]:
     if type(raw["skipped"]) is not bool or raw["crc"] > 0xFFFFFFFF:
         return None
     return Entry(**raw)  # partial: True, or absent
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """The file appears complete under its name (fsync'd, renamed), or not at all."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror, str(path)) from None  # the name the user knows
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

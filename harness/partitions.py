@@ -50,6 +50,81 @@ def flash_size(model: str) -> int | None:
 
 
 RESTORE_NAMES = {"ROOTFS": "sys", "HOME": "home"}
+# Names that become parts of file names (sys_<model>, mtdN_<NAME>.bin): letters, digits, `_`
+# and `-`, never a path component, a dot file or an empty name.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}\Z")
+ALIGN = 0x1000  # partitions start and end on 4 KiB (the smallest SPI NOR erase sector)
+MAX_FLASH = 0x10000000  # 256 MiB: the largest SPI NOR this tool expects
+
+
+def check_name(text: object, what: str) -> str:
+    """A model or partition name that is safe as part of a file name; UsageError otherwise."""
+    if not isinstance(text, str) or not SAFE_NAME.match(text):
+        raise UsageError(
+            f"{what} {text!r} is not a name of letters, digits, '_' and '-' (up to 32)"
+        )
+    return text
+
+
+def check_table(parts: tuple[Partition, ...], flash_size: int, source: str) -> tuple[Partition, ...]:
+    """A partition table the tool may act on: named safely and uniquely, each partition of
+    non-zero size, 4 KiB aligned, in order, none overlapping another, all inside the flash."""
+    if not parts:
+        raise UsageError(f"{source}: the partition table is empty")
+    seen: set[str] = set()
+    end = 0
+    for p in parts:
+        check_name(p.name, f"{source}: partition name")
+        if p.name.lower() in seen:
+            raise UsageError(f"{source}: partition {p.name} appears twice")
+        seen.add(p.name.lower())
+        if p.size <= 0 or p.offset < 0 or p.offset % ALIGN or p.size % ALIGN:
+            raise UsageError(
+                f"{source}: {p.name} at 0x{p.offset:x} size 0x{p.size:x} is not a whole "
+                "number of 4 KiB sectors"
+            )
+        if p.offset < end:
+            raise UsageError(f"{source}: {p.name} at 0x{p.offset:x} overlaps the partition before it")
+        if p.end > flash_size:
+            raise UsageError(
+                f"{source}: {p.name} ends at 0x{p.end:x}, beyond the {flash_size >> 20} MiB flash"
+            )
+        end = p.end
+    return parts
+
+
+@dataclass(frozen=True)
+class MemoryMap:
+    """The camera's DRAM and the part of it U-Boot keeps for itself (harness/models.json)."""
+
+    dram_start: int
+    dram_size: int
+    reserved_from: int  # U-Boot's relocated code, heap and stack lie from here to the end
+    source: str
+
+    @property
+    def usable(self) -> tuple[int, int]:
+        return self.dram_start, min(self.reserved_from, self.dram_start + self.dram_size)
+
+    def check(self, start: int, end: int, what: str) -> None:
+        lo, hi = self.usable
+        if not (lo <= start < end <= hi):
+            raise UsageError(
+                f"{what} 0x{start:x}..0x{end:x} is not inside the RAM the tool may use on this "
+                f"camera, 0x{lo:x}..0x{hi:x} ({self.source}): choose --ram inside it"
+            )
+
+
+def memory_map(model: str) -> MemoryMap:
+    """The model's DRAM map; for a model without a built-in table, the Infinity3 cameras'."""
+    name = _models()["models"].get(model)
+    source = f"the {model} board"
+    if name is None:
+        name = next(iter(_models()["tables"]))
+        source = f"the {name} board (no built-in data for {model})"
+    t = _models()["tables"][name]
+    start, size = (int(v, 16) for v in t["dram"])
+    return MemoryMap(start, size, int(t["uboot_reserved_from"], 16), source)
 
 _CREATING = re.compile(r'Creating (\d+) MTD partitions on "([^"]*)":')
 _MTD_LINE = re.compile(r'0x([0-9a-fA-F]+)-0x([0-9a-fA-F]+) : "([^"]+)"')
@@ -87,10 +162,10 @@ def from_bootlog(text: str, flash_size: int = 0x1000000) -> tuple[Partition, ...
                 raise UsageError(f"boot log: expected {count} partition lines after {m.group(0)!r}")
             start, end = int(lm.group(1), 16), int(lm.group(2), 16)
             parts.append(Partition(len(parts), lm.group(3), start, end - start))
-        return tuple(parts)
+        return check_table(tuple(parts), flash_size, "boot log")
     m = _MTDPARTS.search(text)
     if m:
-        return parse_mtdparts(m.group(1), flash_size)
+        return check_table(parse_mtdparts(m.group(1), flash_size), flash_size, "boot log")
     raise UsageError("boot log has no partition table ('Creating N MTD partitions' or mtdparts=)")
 
 
@@ -110,6 +185,28 @@ def parse_mtdparts(spec: str, flash_size: int) -> tuple[Partition, ...]:
         parts.append(Partition(len(parts), name, offset, size))
         offset += size
     return tuple(parts)
+
+
+def choose_table(
+    model: str, bootlog: tuple[str, str] | None, table_from: str | None
+) -> tuple[tuple[Partition, ...], str]:
+    """The table a backup works from, and where it comes from: the boot log's (text, name)
+    and/or the model's built-in one; when both exist and disagree, `table_from` decides."""
+    builtin = model_table(model)
+    flash = flash_size(model) or MAX_FLASH
+    logged = from_bootlog(bootlog[0], flash) if bootlog else None
+    if logged and builtin and disagreement(logged, builtin) and not table_from:
+        diff = "; ".join(disagreement(logged, builtin))
+        raise UsageError(
+            f"the partition tables disagree ({bootlog[1] if bootlog else ''} first, the "
+            f"built-in {model} table second): {diff}; choose one with --table-from bootlog "
+            "or --table-from model"
+        )
+    if logged and bootlog and (table_from != "model" or not builtin):
+        return logged, f"bootlog {bootlog[1]}"
+    if builtin:
+        return builtin, f"built-in table of {model}"
+    raise UsageError(f"no built-in partition table for model {model!r}: give --bootlog")
 
 
 def disagreement(a: tuple[Partition, ...], b: tuple[Partition, ...]) -> list[str]:

@@ -23,7 +23,8 @@ from typing import Callable, Optional
 
 from .console import Console, Garbled
 from .errors import DumpError, ResumeRefused, UsageError, VerifyFailed
-from .journal import Entry, Journal, fsync_dir
+from .journal import Entry, Journal
+from .safeio import fsync_dir, open_update, refuse_link
 from .mdcodec import LINE_BYTES, MdFormat, bytes_within, decode_range, line_chars, text_chars
 
 DEFAULT_CHUNK = 0x10000
@@ -281,13 +282,19 @@ class MemoryReader:
         return bad(addr, addr + n)
 
     # -- a whole range into a file ---------------------------------------------------------
-    def read_to_file(self, start: int, length: int, path: Path, restart: bool = False) -> ReadStats:
+    def read_to_file(
+        self, start: int, length: int, path: Path, restart: bool = False, replace: bool = False
+    ) -> ReadStats:
+        """`replace`: an existing file at path is replaced once the new read is verified."""
         path = Path(path)
-        if path.exists():
+        if path.exists() and not replace:
             raise UsageError(f"{path} exists: remove it or choose another name")
         part = path.with_name(path.name + ".part")
+        journal_path = path.with_name(path.name + ".journal")
+        for name in (path, part, journal_path):
+            refuse_link(name)  # before anything is read or written under these names
         header = {"start": start, "length": length, "chunk": self.chunk}
-        journal = Journal.open(path.with_name(path.name + ".journal"), header, restart=restart)
+        journal = Journal.open(journal_path, header, restart=restart)
         done = journal.done if part.exists() else 0
         partial = journal.partial if part.exists() and self.has_crc32 else None
         if done and (part.stat().st_size < done or not self.has_crc32):
@@ -297,7 +304,7 @@ class MemoryReader:
         t0 = time.monotonic()
         if done:
             journal.check_part(part)
-        with open(part, "r+b" if done or partial else "wb") as f:
+        with open_update(part, create=not (done or partial)) as f:
             if done or partial:
                 done = self._resume(start, done, partial, journal, f)
             self.stats.resumed_from = done

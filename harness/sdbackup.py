@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from . import sdfind
 from .console import Console
-from .errors import ResumeRefused
-from .journal import Journal
+from .errors import ResumeRefused, SdUnavailable
+from .journal import Entry, Journal
 from .sdcopy import Region, SdCopy, regions
 from .sdfile import NAME
 from .sdfind import Layout, SdFile
@@ -29,17 +29,19 @@ class SdBackup:
         self.file = sdfile
         self.journal_path = job.plan.out_dir / "sd.journal"
 
-    def _copy(self, copier: SdCopy, region: Region, journal: Journal, console: Console) -> int:
+    def _copy(
+        self, copier: SdCopy, region: Region, journal: Journal, expect, progress, console: Console
+    ) -> int:
         """One region, on this console (a new one after a reset: the card is selected again,
         U-Boot forgot it)."""
         if copier.console is not console:
             sdfind.select_card(console)
             copier.use(console)
-        return copier.copy_region(region, journal, self._to_ram(console))
+        return copier.copy_region(region, journal, self._to_ram(console), expect, progress)
 
     def _journal(self, header: dict) -> Journal:
         try:
-            return Journal.open(self.journal_path, header)
+            return Journal.open(self.journal_path, header, restart=self.job.plan.restart)
         except ResumeRefused:
             self.job.say(
                 f"{self.journal_path.name} is from another card or preparation: starting over "
@@ -57,34 +59,37 @@ class SdBackup:
         if not isinstance(record, dict) or record.get("file_id") != file_id:
             record = {"file": NAME, "file_id": file_id, "flash_size": h.flash_size, "regions": []}
             job.manifest["sd"] = record
-        if record.get("complete"):
-            job.say(f"the flash is already on the card ({NAME}): nothing to copy")
-            return
+        was_complete = bool(record.get("complete"))
         table = job.plan.table or job.plan.partitions
         header = {"file_id": file_id, "length": h.flash_size, "block": Layout.BLOCK}
         journal = self._journal(header)
-        done = {r["offset"] for r in record["regions"]}
+        if was_complete and not journal.entries:  # the blocks the camera checked last time
+            for off, n, crc in record.get("blocks", []):
+                journal.append(Entry(off, n, int(crc, 16), False))
+        earlier = {(r["offset"], r["size"]): int(r["crc32"], 16) for r in record["regions"]}
         guard = job.policy.sd_guard
-        assert guard is not None
+        if guard is None:
+            raise SdUnavailable("the SD path needs the SD write guard (a --via md plan)")
         copier = SdCopy(
             console, self.layout, self.file, guard, chunk=job.plan.chunk, timeout=job.timeout
         )
+        bar = job.progress(Region(NAME, None, 0, h.flash_size))
         t0 = time.monotonic()
         for region in regions(table, h.flash_size):
-            if region.offset in done and journal.done >= region.end:
-                continue
             job.say(f"{region.name} 0x{region.offset:06x}+0x{region.size:x}: flash -> {NAME}")
-            step = functools.partial(self._copy, copier, region, journal)
+            step = functools.partial(
+                self._copy, copier, region, journal, earlier.get((region.offset, region.size)), bar or _nothing
+            )
             console, crc = job.recovering(console, step, "the copy")
             record["regions"] = [r for r in record["regions"] if r["offset"] != region.offset]
             record["regions"].append(_region_record(region, crc))
+            record["regions"].sort(key=lambda r: r["offset"])
             job.save_manifest()
-        record["regions"].sort(key=lambda r: r["offset"])
         record["blocks"] = [[e.offset, e.length, f"{e.crc:08x}"] for e in journal.entries]
         record["complete"] = True
         record["seconds"] = round(time.monotonic() - t0, 2)
-        record["mmc_writes"] = copier.writes
-        record["sectors_written"] = copier.sectors_written
+        record["mmc_writes"] = record.get("mmc_writes", 0) + copier.writes
+        record["sectors_written"] = record.get("sectors_written", 0) + copier.sectors_written
         job.save_manifest()
         journal.remove()
         job.say(
@@ -92,6 +97,10 @@ class SdBackup:
             "by the camera's crc32. Put the card in the PC and run: uboot-dump sd-collect "
             f"CARD/{NAME} -o {job.plan.out_dir}"
         )
+
+
+def _nothing(done: int) -> None:
+    pass
 
 
 def _region_record(region: Region, crc: int) -> dict:

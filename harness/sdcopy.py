@@ -16,12 +16,13 @@ journal only spares the reads of blocks already known to be done.
 
 from __future__ import annotations
 
+import random
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .console import Console, Garbled
-from .errors import CommandFailed, SdUnavailable, VerifyFailed
+from .errors import CommandFailed, ResumeRefused, SdUnavailable, VerifyFailed
 from .fat32 import SECTOR, Run
 from .journal import Entry, Journal
 from .policy import SdWriteGuard
@@ -31,6 +32,13 @@ from .sdfile import NAME, pattern
 from .sdfind import CardReader, Layout, SdFile
 
 ROUNDS = 6
+SPANS = 2  # random byte ranges checked by crc32 before a write (see _prove_pattern)
+_rng = random.SystemRandom()  # drawn after the card is read: a crafted card cannot know them
+FLASH_CHANGED = (
+    "the camera's flash at {} differs from what the card's copy recorded (another camera, or "
+    "its flash changed): prepare the card again (sd-prepare --force) and back up into a new "
+    "directory"
+)
 CARD_GONE = (
     "the SD card stopped answering ({}): was it taken out? Put it back and run the same "
     "command again: the copy resumes where it stopped"
@@ -98,19 +106,35 @@ class SdCopy:
 
     # -- one region -----------------------------------------------------------------------
     def copy_region(
-        self, region: Region, journal: Journal, to_ram: Callable[[Region], None]
+        self,
+        region: Region,
+        journal: Journal,
+        to_ram: Callable[[Region], None],
+        expect: Optional[int] = None,
+        progress: Callable[[int], None] = lambda done: None,
     ) -> int:
-        """Copy a region whose flash bytes `to_ram` puts at layout.data; its camera crc32."""
+        """Copy a region whose flash bytes `to_ram` puts at layout.data; its camera crc32.
+        Every block is checked on the card, also those the journal says are done (a card
+        can lose a block, a journal can be wrong); `expect` is the region's crc32 from an
+        earlier run: a flash that no longer has it is another camera's, or changed."""
         to_ram(region)
         crc = self.reader.target_crc(self.layout.data, region.size)
-        off = max(journal.done, region.offset)
+        if expect is not None and crc != expect:
+            raise ResumeRefused(FLASH_CHANGED.format(f"{region.name} 0x{region.offset:x}"))
+        claimed = {e.offset: e for e in journal.entries}
+        off = region.offset
         while off < region.end:
             n = min(Layout.BLOCK, region.end - off)
             ram = self.layout.data + off - region.offset
             block_crc = self.reader.target_crc(ram, n)
+            known = claimed.get(off)
+            if known is not None and (known.length, known.crc) != (n, block_crc):
+                raise ResumeRefused(FLASH_CHANGED.format(f"0x{off:x}+0x{n:x}"))
             self.copy_block(ram, off, n, block_crc)
-            journal.append(Entry(off, n, block_crc, False))
+            if known is None:
+                journal.append(Entry(off, n, block_crc, False))
             off += n
+            progress(off)
         return crc
 
     # -- one block ------------------------------------------------------------------------
@@ -130,12 +154,42 @@ class SdCopy:
                 todo = [(0, count)]
             else:
                 todo = _merge(self._classify(ram, first, 0, count, pat))
+            for lo, hi in todo:
+                self._prove_pattern(first, lo, hi, pat)
             writes = [p for lo, hi in todo for p in self.file.pieces(first + lo, hi - lo)]
             self._write(ram, first, writes)
         raise VerifyFailed(
             f"flash 0x{offset:x}+0x{n:x}: the card's sectors did not read back as written "
             f"after {ROUNDS} tries: the card may be failing"
         )
+
+    def _prove_pattern(self, first: int, lo: int, hi: int, pat: bytes) -> None:
+        """More than one crc32 before sectors lo .. hi of the block are written: their whole
+        CRC already equals the pattern's; now also each piece of the file's chain among
+        them on its own (a piece that lies elsewhere on the card must hold the pattern by
+        itself), and SPANS byte ranges whose ends are drawn at random now, after the card
+        was read. Content that is not the pattern passes all of them only if it differs
+        from it by a multiple of the CRC polynomial that no drawn end cuts: ordinary data
+        never does, and a block crafted to match one CRC (4 bytes adjusted) does not."""
+        checks = []
+        parts = self.file.pieces(first + lo, hi - lo)
+        if len(parts) > 1:
+            for r in parts:
+                a = (r.file_sector - 1 - first) * SECTOR
+                checks.append((a, r.count * SECTOR))
+        span = (hi - lo) * SECTOR
+        for _ in range(SPANS):
+            a, b = sorted(_rng.sample(range(span + 1), 2))
+            checks.append((lo * SECTOR + a, b - a))
+        for a, n in checks:
+            if self.reader.target_crc(self.layout.verify + a, n) != zlib.crc32(pat[a : a + n]):
+                card = self.file.pieces(first + lo, 1)[0].card_sector
+                raise SdUnavailable(
+                    f"sectors {first + lo + 1}..{first + hi} of {NAME} (from card sector "
+                    f"{card}) match the pattern's crc32 as a whole but not in part: they hold "
+                    "something else (a crafted or cross-linked card), so they are not written; "
+                    "repair the card (fsck.vfat, chkdsk) and prepare it again (sd-prepare --force)"
+                )
 
     def _verify_addr(self, p: Run, first: int) -> int:
         return self.layout.verify + (p.file_sector - 1 - first) * SECTOR

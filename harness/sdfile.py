@@ -24,6 +24,7 @@ _HEADER = struct.Struct("<8sI16sII16s")  # magic, version, id, data sectors, fla
 _PATTERN = struct.Struct("<8s16sII")
 PATTERN_MAGIC = b"UBDUMPpt"
 HEADER_BYTES = _HEADER.size + 4  # what the camera reads back of sector 0
+MAX_FLASH = 0x10000000  # partitions.MAX_FLASH: no header claims more
 
 
 class SdFileError(ValueError):
@@ -65,7 +66,7 @@ class Header:
         _, version, file_id, sectors, flash_size, model = _HEADER.unpack(body)
         if version != VERSION:
             raise SdFileError(f"{NAME} has format version {version}; this tool writes {VERSION}")
-        if flash_size != sectors * SECTOR or not sectors:
+        if flash_size != sectors * SECTOR or not sectors or flash_size > MAX_FLASH:
             raise SdFileError(f"{NAME}'s header is inconsistent: prepare the card again")
         return cls(file_id, sectors, flash_size, model.rstrip(b"\0").decode("ascii", "replace"))
 

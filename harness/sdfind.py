@@ -23,7 +23,9 @@ from .replies import MmcFailed, ReplyError, mmc_reply
 from .sdfile import NAME, Header, SdFileError
 
 FAT_PIECE = 256  # FAT sectors read into RAM at a time
-DIR_SECTORS_MAX = 256  # root directory sectors looked through (8192 entries)
+DIR_ENTRIES_MAX = 65536  # the most a FAT directory can hold (the FAT32 specification)
+DIR_SLOW = 4096  # entries after which the search says it goes on (md of every sector)
+PIECES_MAX = 64  # a file in more pieces is refused: each costs commands over the line
 
 
 @dataclass(frozen=True)
@@ -127,15 +129,20 @@ def _find(card: CardReader, layout: Layout, say: Callable[[str], None]) -> SdFil
     start = fat32.partition_start(card.sector(layout.meta, 0))
     vol = fat32.boot_sector(card.sector(layout.meta, start), start)
     fat = FatWindow(card, vol, layout)
-    entry = _look_up(card, fat, vol, layout)
+    entries = _root_directory(card, fat, vol, layout, say)
+    entry = fat32.find(entries, NAME)
     if entry is None:
-        raise SdUnavailable(f"no {NAME} on the card: run `uboot-dump sd-prepare` on it first")
+        raise SdUnavailable(
+            f"no {NAME} among the {len(entries)} entries of the card's top directory: run "
+            "`uboot-dump sd-prepare` on it first"
+        )
     first = card.sector(layout.meta, vol.cluster_sector(entry.first_cluster), 64)
     header = Header.unpack(first)
     if entry.size < header.file_bytes:
         raise SdUnavailable(f"{NAME} is shorter than its header says: prepare the card again")
     clusters = -(-header.file_bytes // vol.cluster_bytes)
     chain = fat.chain(entry.first_cluster, clusters)
+    _check_exclusive(fat, chain, [e for e in entries if e is not entry])
     runs = fat32.runs(chain, vol)
     say(
         f"SD card: {NAME} found, {header.flash_size >> 20} MiB of flash space"
@@ -145,23 +152,61 @@ def _find(card: CardReader, layout: Layout, say: Callable[[str], None]) -> SdFil
     return SdFile(header, vol, tuple(runs))
 
 
-def _look_up(card: CardReader, fat: FatWindow, vol: Volume, layout: Layout):
-    cluster = vol.root_cluster
-    seen = 0
+def _root_directory(
+    card: CardReader, fat: FatWindow, vol: Volume, layout: Layout, say: Callable[[str], None]
+) -> list[fat32.DirEntry]:
+    """Every live entry of the card's top directory, read sector by sector up to its end
+    marker (one sector on a card with a few files); a looping or endless directory stops."""
+    out: list[fat32.DirEntry] = []
+    cluster, seen, read = vol.root_cluster, set(), 0
     while True:
+        if cluster in seen:
+            raise SdUnavailable("the card's top directory loops on itself: the FAT is damaged")
+        seen.add(cluster)
         base = vol.cluster_sector(cluster)
         for i in range(vol.sectors_per_cluster):
             entries, end = fat32.directory_entries(card.sector(layout.meta, base + i))
-            hit = fat32.find(entries, NAME)
-            if hit is not None:
-                return hit
-            seen += 1
-            if end or seen >= DIR_SECTORS_MAX:
-                return None
+            out += entries
+            read += SECTOR // fat32.DIRENT
+            if end:
+                return out
+            if read == DIR_SLOW:
+                say(
+                    f"the card's top directory holds more than {DIR_SLOW} entries: reading "
+                    "on (slow over the line; a card with fewer files there is faster)"
+                )
+            if read >= DIR_ENTRIES_MAX:
+                raise SdUnavailable(
+                    f"the card's top directory goes on past {DIR_ENTRIES_MAX} entries, the "
+                    "most FAT32 allows: the file system is damaged"
+                )
         nxt = fat.next(cluster)
         if nxt is None:
-            return None
+            return out
         cluster = nxt
+
+
+def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEntry]) -> None:
+    """Evidence that the file's clusters are its own: no other entry of the top directory
+    starts inside them, and no other chain runs into any piece of it (the FAT entry of the
+    cluster just before each piece's first does not name that cluster). Not proven: that no
+    file in a subdirectory starts inside it, or that no chain jumps into it from afar."""
+    mine = set(chain)
+    for e in others:
+        if e.first_cluster in mine and e.name.strip(". "):
+            raise SdUnavailable(
+                f"{e.name[:8].rstrip()}.{e.name[8:].rstrip()} on the card starts inside "
+                f"{NAME}'s clusters (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) "
+                "and prepare it again"
+            )
+    starts = [c for i, c in enumerate(chain) if i == 0 or chain[i - 1] != c - 1]
+    for c in starts:
+        if c - 1 >= 2 and fat.links(c - 1, c):
+            raise SdUnavailable(
+                f"cluster {c} of {NAME} is also the next cluster of cluster {c - 1}, which is "
+                "not the file's (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) and "
+                "prepare it again"
+            )
 
 
 class FatWindow:
@@ -195,6 +240,13 @@ class FatWindow:
         value = fat32.entry_value(self.card.reader.read_chunk(addr, fat32.ENTRY))
         return fat32.check_next(cluster, value, self.vol)
 
+    def links(self, cluster: int, to: int) -> bool:
+        """Does `cluster`'s FAT entry name `to`? (one crc32 of the camera)"""
+        addr = self._need(cluster)
+        return self.card.reader.target_crc(addr, fat32.ENTRY) == zlib.crc32(
+            fat32.contiguous_entries(to - 1, 1, last_is_end=False)
+        )
+
     def _matches(self, cluster: int, count: int) -> bool:
         """Do the entries of clusters cluster .. + count each name the next one?"""
         addr = self._need(cluster + count - 1)
@@ -202,29 +254,41 @@ class FatWindow:
         return self.card.reader.target_crc(addr - (count - 1) * fat32.ENTRY, count * 4) == want
 
     def chain(self, first: int, clusters: int) -> list[int]:
-        """The first `clusters` clusters of the chain that starts at `first`."""
+        """The first `clusters` clusters of the chain that starts at `first`. A chain that
+        comes back to a cluster it passed, or lies in more than PIECES_MAX pieces, stops at
+        once (a damaged or crafted FAT would otherwise cost a command per cluster)."""
         chain = [first]
+        seen = {first}
         c = first
         while len(chain) < clusters:
             left = clusters - len(chain)
             limit = self.capacity * SECTOR // fat32.ENTRY - c
             k = min(left, max(1, limit))
             if self._matches(c, k):
-                chain.extend(range(c + 1, c + k + 1))
-                c += k
-                continue
-            lo, hi = 0, k  # the longest matching prefix is >= lo and < hi
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if self._matches(c, mid):
-                    lo = mid
-                else:
-                    hi = mid
-            chain.extend(range(c + 1, c + lo + 1))
-            c += lo
-            nxt = self.next(c)
-            if nxt is None:
-                raise SdUnavailable(f"{NAME}'s cluster chain ends early: the FAT is damaged")
-            chain.append(nxt)
-            c = nxt
+                new = list(range(c + 1, c + k + 1))
+            else:
+                lo, hi = 0, k  # the longest matching prefix is >= lo and < hi
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if self._matches(c, mid):
+                        lo = mid
+                    else:
+                        hi = mid
+                nxt = self.next(c + lo)
+                if nxt is None:
+                    raise SdUnavailable(f"{NAME}'s cluster chain ends early: the FAT is damaged")
+                new = list(range(c + 1, c + lo + 1)) + [nxt]
+                if len(fat32.runs(chain + new, self.vol)) > PIECES_MAX:
+                    raise SdUnavailable(
+                        f"{NAME} lies in more than {PIECES_MAX} pieces on the card: format "
+                        "the card (FAT32) and prepare it again, so that it is written in one piece"
+                    )
+            if seen.intersection(new):
+                raise SdUnavailable(
+                    f"{NAME}'s cluster chain comes back to a cluster it already passed: the "
+                    "FAT is damaged; repair the card (fsck.vfat, chkdsk) and prepare it again"
+                )
+            seen.update(new)
+            chain += new
+            c = chain[-1]
         return chain

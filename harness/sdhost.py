@@ -11,11 +11,12 @@ import zlib
 from pathlib import Path
 from typing import Callable, Optional
 
+from . import records
 from .backup import publish
 from .errors import OutputError, UsageError, VerifyFailed
 from .fat32 import SECTOR
-from .journal import fsync_dir, write_atomic
-from .partitions import Partition, output_names, select
+from .safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
+from .partitions import output_names, select
 from .sdfile import NAME, Header, SdFileError, pattern
 
 PIECE = 2048  # sectors generated and written at a time
@@ -77,6 +78,7 @@ def prepare(
             "when it boots; move them off the card first"
         )
     path = card_dir / NAME
+    refuse_link(path)
     existing = names.get(NAME.lower())
     if existing and not force:
         raise UsageError(
@@ -91,9 +93,9 @@ def prepare(
         raise OutputError(
             f"{card_dir} has {free >> 20} MiB free; {NAME} needs {-(-header.file_bytes >> 20)} MiB"
         )
-    tmp = card_dir / "UBDUMP.TMP"
+    tmp, f = temporary_beside(path)
     try:
-        with open(tmp, "wb") as f:
+        with f:
             f.write(header.pack())
             for first in range(0, header.data_sectors, PIECE):
                 n = min(PIECE, header.data_sectors - first)
@@ -119,15 +121,15 @@ def collect(
     mountinfo: Optional[str] = None,
 ) -> list[str]:
     manifest_path = out_dir / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        record = manifest["sd"]
-        model = manifest["model"]
-    except (OSError, ValueError, KeyError, TypeError):
+    checked = records.load(manifest_path)  # every field checked before any is used
+    if checked is None or checked.sd is None:
         raise UsageError(
             f"{manifest_path} has no record of a backup to an SD card: give -o the directory "
             "of the `backup --via sd` run"
-        ) from None
+        )
+    record, model = checked.sd, checked.model
+    table = records.check_sd(record, model, checked.partition_source, str(manifest_path))
+    manifest = json.loads(manifest_path.read_bytes())  # the rest is kept as it is
     same = os.stat(card_file).st_dev == os.stat(out_dir).st_dev
     kind = mount_type(out_dir, mountinfo)
     on_card = same and (kind is None or kind in CARD_TYPES)  # a copy on the PC's disk is fine
@@ -141,19 +143,20 @@ def collect(
             header = Header.unpack(f.read(SECTOR))
         except SdFileError as exc:
             raise VerifyFailed(str(exc)) from None
-        if header.file_id.hex() != record.get("file_id"):
+        if header.file_id.hex() != record.file_id or header.flash_size != record.flash_size:
             raise VerifyFailed(
                 f"{card_file} is not the file of the backup in {out_dir} (another preparation)"
             )
-        if not record.get("complete"):
+        if not record.complete:
             raise VerifyFailed(
                 "the copy to the card did not finish: run the same `backup --via sd` again"
             )
+        if os.fstat(f.fileno()).st_size < header.file_bytes:
+            raise VerifyFailed(f"{card_file} is shorter than its header says")
         data = f.read(header.flash_size)
     if len(data) != header.flash_size:
         raise VerifyFailed(f"{card_file} is shorter than its header says")
-    _check(data, record)
-    table = _table(record)
+    _check(data, record, header, card_file)
     parts = select(table, which)
     all_ = which == "all"
     written = []
@@ -164,6 +167,7 @@ def collect(
             continue
         image = data[p.offset : p.end]
         target = out_dir / names[0]
+        refuse_link(target)
         if target.exists() and target.read_bytes() != image and not force:
             raise UsageError(f"{target} exists with other contents: remove it, or --force")
         write_atomic(target, image)
@@ -176,34 +180,25 @@ def collect(
     return written
 
 
-def _check(data: bytes, record: dict) -> None:
-    """Every block and region as the camera's crc32 saw it; untouched sectors are named."""
-    pos = 0
-    for offset, length, crc in record.get("blocks", []):
-        if offset != pos:
-            raise VerifyFailed(f"the backup record has a hole at 0x{pos:x}: run backup again")
-        if f"{zlib.crc32(data[offset : offset + length]):08x}" != crc:
-            raise VerifyFailed(
-                f"flash 0x{offset:x}+0x{length:x} in the card's copy differs from the camera's "
-                "crc32 (the card was changed or is failing): run the same backup again"
-            )
-        pos = offset + length
-    if pos != len(data):
-        raise VerifyFailed(f"the backup record ends at 0x{pos:x}: run backup again")
-    for r in record.get("regions", []):
-        if f"{zlib.crc32(data[r['offset'] : r['offset'] + r['size']]):08x}" != r["crc32"]:
-            raise VerifyFailed(f"{r['name']} differs from the camera's crc32 of it")
-
-
-def _table(record: dict) -> tuple[Partition, ...]:
-    """The partitions the copy was made with (split regions joined again)."""
-    parts: list[Partition] = []
-    for r in sorted(record.get("regions", []), key=lambda r: r["offset"]):
-        if r.get("mtd") is None:
+def _check(data: bytes, record: records.SdRecord, header: Header, card_file: Path) -> None:
+    """Every block and region as the camera's crc32 saw it (the record's layout was checked
+    by records.check_sd)."""
+    for offset, length, crc in record.blocks:
+        block = data[offset : offset + length]
+        if f"{zlib.crc32(block):08x}" == crc:
             continue
-        if parts and parts[-1].name == r["name"] and parts[-1].end == r["offset"]:
-            last = parts[-1]
-            parts[-1] = Partition(last.index, last.name, last.offset, last.size + r["size"])
-        else:
-            parts.append(Partition(r["mtd"], r["name"], r["offset"], r["size"]))
-    return tuple(parts)
+        first = offset // SECTOR
+        if block[:SECTOR] == pattern(header.file_id, first, 1):
+            raise VerifyFailed(
+                f"{card_file} still holds the prepared pattern at flash 0x{offset:x}: it is "
+                "not the file the camera filled (a copy made before the backup?); give the "
+                f"{NAME} on the card"
+            )
+        raise VerifyFailed(
+            f"flash 0x{offset:x}+0x{length:x} in the card's copy differs from the camera's "
+            "crc32 (the card was changed or is failing): run the same backup again; it "
+            "checks the card and copies again what differs"
+        )
+    for r in record.regions:
+        if f"{zlib.crc32(data[r.offset : r.offset + r.size]):08x}" != r.crc32:
+            raise VerifyFailed(f"{r.name} differs from the camera's crc32 of it")

@@ -8,6 +8,7 @@ unplugged USB adapter raises on read, a URL needs serial_for_url. Every failure 
 from __future__ import annotations
 
 import time
+from typing import BinaryIO, Optional
 
 import serial
 
@@ -27,8 +28,9 @@ def port_url(port: str) -> str:
 
 
 class Transport:
-    def __init__(self, port: str, baud: int = 115200):
+    def __init__(self, port: str, baud: int = 115200, log: Optional[BinaryIO] = None):
         self.port = port
+        self.log = log  # everything received is appended here (the CLI's --log)
         # a write timeout only on local ports: pyserial's rfc2217 client does not support one
         extra = {} if "://" in port else {"write_timeout": 10}
         try:
@@ -50,6 +52,9 @@ class Transport:
         try:
             while True:
                 data = self.s.read(min(max(1, self.s.in_waiting), READ_CHUNK))
+                if data and self.log is not None:
+                    self.log.write(data)
+                    self.log.flush()
                 if data or time.monotonic() >= deadline:
                     return data
         except (serial.SerialException, OSError, TypeError, AttributeError) as exc:
