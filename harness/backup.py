@@ -27,11 +27,11 @@ from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
 from .errors import CommandFailed, NoPrompt, ResumeRefused, SdUnavailable, TargetReset, UsageError
 from .jffs2.nodes import scan
-from .safeio import open_append, write_atomic
 from .partitions import Partition, memory_map, output_names
 from .policy import ReadOnlyPolicy, SdWriteGuard
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
+from .safeio import open_append, write_atomic
 from .sdcopy import Region
 from .sdfile import NAME as SD_FILE
 from .sdfind import Layout
@@ -84,7 +84,7 @@ class Backup:
         power_timeout: float = 300.0,
         baud: int = 115200,
         say: Callable[[str], None] = print,
-        progress: Callable[[Partition], Optional[Callable[[int], None]]] = lambda p: None,
+        progress: Callable[[Partition | Region], Optional[Callable[[int], None]]] = lambda p: None,
     ):
         self.t = transport
         self.plan = plan
@@ -156,7 +156,9 @@ class Backup:
         todo = []
         for p in plan.partitions:  # what -o holds is proven first, before anything changes
             if self._finished(p):
-                console, _ = self.recovering(console, functools.partial(self._prove, p), "the check")
+                console, _ = self.recovering(
+                    console, functools.partial(self._prove, p), "the check"
+                )
                 self.say(f"{p.describe()}: already backed up, and the camera's crc32 agrees")
             else:
                 todo.append(p)
@@ -298,7 +300,11 @@ class Backup:
         names = output_names(p, self.plan.model, self.plan.all_)
         if not entry or not names or entry.get("files", [None])[0] != names[0]:
             return False
-        if (entry.get("offset"), entry.get("size"), entry.get("mtd")) != (p.offset, p.size, p.index):
+        if (entry.get("offset"), entry.get("size"), entry.get("mtd")) != (
+            p.offset,
+            p.size,
+            p.index,
+        ):
             return False
         path = self.plan.out_dir / names[0]
         try:

@@ -110,7 +110,10 @@ def model(text: str) -> str:
 def _models_help() -> str:
     from .partitions import models
 
-    return f"camera model, the suffix of the file names: {', '.join(models())} (built in), or another name with --bootlog"
+    return (
+        f"camera model, the suffix of the file names: {', '.join(models())} (built in), "
+        "or another name with --bootlog"
+    )
 
 
 def _add_console_args(p: argparse.ArgumentParser) -> None:

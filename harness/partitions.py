@@ -66,7 +66,9 @@ def check_name(text: object, what: str) -> str:
     return text
 
 
-def check_table(parts: tuple[Partition, ...], flash_size: int, source: str) -> tuple[Partition, ...]:
+def check_table(
+    parts: tuple[Partition, ...], flash_size: int, source: str
+) -> tuple[Partition, ...]:
     """A partition table the tool may act on: named safely and uniquely, each partition of
     non-zero size, 4 KiB aligned, in order, none overlapping another, all inside the flash."""
     if not parts:
@@ -84,7 +86,9 @@ def check_table(parts: tuple[Partition, ...], flash_size: int, source: str) -> t
                 "number of 4 KiB sectors"
             )
         if p.offset < end:
-            raise UsageError(f"{source}: {p.name} at 0x{p.offset:x} overlaps the partition before it")
+            raise UsageError(
+                f"{source}: {p.name} at 0x{p.offset:x} overlaps the partition before it"
+            )
         if p.end > flash_size:
             raise UsageError(
                 f"{source}: {p.name} ends at 0x{p.end:x}, beyond the {flash_size >> 20} MiB flash"
@@ -125,6 +129,7 @@ def memory_map(model: str) -> MemoryMap:
     t = _models()["tables"][name]
     start, size = (int(v, 16) for v in t["dram"])
     return MemoryMap(start, size, int(t["uboot_reserved_from"], 16), source)
+
 
 _CREATING = re.compile(r'Creating (\d+) MTD partitions on "([^"]*)":')
 _MTD_LINE = re.compile(r'0x([0-9a-fA-F]+)-0x([0-9a-fA-F]+) : "([^"]+)"')

@@ -24,8 +24,8 @@ from typing import Callable, Optional
 from .console import Console, Garbled
 from .errors import DumpError, ResumeRefused, UsageError, VerifyFailed
 from .journal import Entry, Journal
-from .safeio import fsync_dir, open_update, refuse_link
 from .mdcodec import LINE_BYTES, MdFormat, bytes_within, decode_range, line_chars, text_chars
+from .safeio import fsync_dir, open_update, refuse_link
 
 DEFAULT_CHUNK = 0x10000
 LOCATE_MIN = 0x100  # bisection stops at 16 lines

@@ -152,12 +152,15 @@ def check_sd(sd: SdRecord, model: str, source: str, where: str) -> tuple[Partiti
         if builtin is not None and not source.startswith("bootlog"):
             # an unfinished copy has a prefix of the table (its last partition perhaps cut)
             by_name = {b.name: b for b in builtin}
-            ok = table == builtin or (not sd.complete and all(
-                (b := by_name.get(p.name)) is not None
-                and (b.index, b.offset) == (p.index, p.offset)
-                and p.size <= b.size
-                for p in table
-            ))
+            ok = table == builtin or (
+                not sd.complete
+                and all(
+                    (b := by_name.get(p.name)) is not None
+                    and (b.index, b.offset) == (p.index, p.offset)
+                    and p.size <= b.size
+                    for p in table
+                )
+            )
             if not ok:
                 raise UsageError(
                     f"{where}: the partitions in the sd record are not the {model}'s table"

@@ -28,7 +28,9 @@ class UnsafeName(OSError):
 
 def refuse_link(path: Path) -> None:
     if os.path.islink(path):
-        raise UnsafeName(0, "is a symbolic link: refused (the tool never writes through one)", str(path))
+        raise UnsafeName(
+            0, "is a symbolic link: refused (the tool never writes through one)", str(path)
+        )
 
 
 def _checked(fd: int, path: Path) -> int:

@@ -78,7 +78,12 @@ class SdBackup:
         for region in regions(table, h.flash_size):
             job.say(f"{region.name} 0x{region.offset:06x}+0x{region.size:x}: flash -> {NAME}")
             step = functools.partial(
-                self._copy, copier, region, journal, earlier.get((region.offset, region.size)), bar or _nothing
+                self._copy,
+                copier,
+                region,
+                journal,
+                earlier.get((region.offset, region.size)),
+                bar or _nothing,
             )
             console, crc = job.recovering(console, step, "the copy")
             record["regions"] = [r for r in record["regions"] if r["offset"] != region.offset]

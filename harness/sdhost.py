@@ -15,8 +15,8 @@ from . import records
 from .backup import publish
 from .errors import OutputError, UsageError, VerifyFailed
 from .fat32 import SECTOR
-from .safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
 from .partitions import output_names, select
+from .safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
 from .sdfile import NAME, Header, SdFileError, pattern
 
 PIECE = 2048  # sectors generated and written at a time
