@@ -6,7 +6,6 @@ one expected: the original with exactly the file's data sectors replaced by the 
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,14 +15,13 @@ import pytest
 
 from harness.backup import Backup, Plan
 from harness.errors import CommandFailed, SdUnavailable
-from harness.partitions import model_table, select
+from harness.partitions import select
 from harness.sdfile import PATTERN_MAGIC
 from harness.transport import Transport
 from tests import sdcards
 from tests.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
 from tests.run_cli import uboot_dump
-
-TABLE = model_table("y203c")
+from tests.sdfixtures import TABLE, card_copy, collect, expected_card, prepared_card, prepared_file
 
 
 @pytest.fixture(scope="module")
@@ -32,24 +30,10 @@ def flash(tmp_path_factory):
     return flash_from_trees(work, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")
 
 
-def prepared_file(work: Path) -> Path:
-    pc = work / "pc-card"
-    pc.mkdir()
-    r = uboot_dump("sd-prepare", str(pc), "--model", "y203c")
-    assert r.returncode == 0, r.stderr
-    return pc / "UBDUMP.BIN"
-
-
 @pytest.fixture(scope="module")
 def blank_card(tmp_path_factory):
     """A FAT32 card with a file of the user's, then UBDUMP.BIN (contiguous)."""
-    work = tmp_path_factory.mktemp("card")
-    card = sdcards.make_card(work / "card.img")
-    notes = work / "notes.txt"
-    notes.write_bytes(b"the user's own file\n" * 100)
-    sdcards.mcopy(card, notes, "notes.txt")
-    sdcards.mcopy(card, prepared_file(work), "UBDUMP.BIN")
-    return card
+    return prepared_card(tmp_path_factory.mktemp("card"))
 
 
 @pytest.fixture(scope="module")
@@ -69,27 +53,6 @@ def fragmented_card(tmp_path_factory):
         sdcards.mdel(card, f"F{i}.DAT")
     sdcards.mcopy(card, prepared_file(work), "UBDUMP.BIN")
     return card
-
-
-def card_copy(template: Path, tmp_path: Path) -> Path:
-    card = tmp_path / "card.img"
-    shutil.copyfile(template, card)
-    return card
-
-
-def expected_card(original: bytes, flash: bytes) -> bytes:
-    """The original card with every sector that holds the file's pattern for data sector j
-    replaced by flash bytes j*512 .. (found by the pattern, independently of the FAT)."""
-    out = bytearray(original)
-    pos = original.find(PATTERN_MAGIC)
-    while pos >= 0:
-        if pos % 512 == 0:
-            j = int.from_bytes(original[pos + 24 : pos + 28], "little")
-            out[pos : pos + 512] = flash[j * 512 : (j + 1) * 512]
-            pos = original.find(PATTERN_MAGIC, pos + 512)
-        else:
-            pos = original.find(PATTERN_MAGIC, pos + 1)
-    return bytes(out)
 
 
 def plan(out: Path, which: str = "ROOTFS,HOME", via: str = "sd") -> Plan:
@@ -112,13 +75,6 @@ def run(emu, out: Path, via: str = "sd", on_say=None) -> tuple[dict, list[str]]:
     finally:
         t.close()
     return manifest, said
-
-
-def collect(card: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
-    pc = out.parent / "from-card"
-    pc.mkdir(exist_ok=True)
-    (pc / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
-    return uboot_dump("sd-collect", str(pc / "UBDUMP.BIN"), "-o", str(out), *args)
 
 
 def check_outputs(out: Path, flash: bytes) -> None:

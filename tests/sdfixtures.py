@@ -1,0 +1,63 @@
+"""SD-card fixtures shared by the SD path's tests: a prepared card as a user makes one
+(sd-prepare on the PC, the file copied with mtools beside a file of the user's), the card
+image expected after a backup, and sd-collect of the card's file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from harness.partitions import model_table
+from harness.sdfile import PATTERN_MAGIC
+from tests import sdcards
+from tests.run_cli import uboot_dump
+
+TABLE = model_table("y203c")
+USER_FILE = b"the user's own file\n" * 100
+
+
+def prepared_file(work: Path) -> Path:
+    pc = work / "pc-card"
+    pc.mkdir()
+    r = uboot_dump("sd-prepare", str(pc), "--model", "y203c")
+    assert r.returncode == 0, r.stderr
+    return pc / "UBDUMP.BIN"
+
+
+def prepared_card(work: Path) -> Path:
+    """A FAT32 card with a file of the user's (notes.txt), then UBDUMP.BIN (contiguous)."""
+    card = sdcards.make_card(work / "card.img")
+    notes = work / "notes.txt"
+    notes.write_bytes(USER_FILE)
+    sdcards.mcopy(card, notes, "notes.txt")
+    sdcards.mcopy(card, prepared_file(work), "UBDUMP.BIN")
+    return card
+
+
+def card_copy(template: Path, tmp_path: Path) -> Path:
+    card = tmp_path / "card.img"
+    shutil.copyfile(template, card)
+    return card
+
+
+def expected_card(original: bytes, flash: bytes) -> bytes:
+    """The original card with every sector that holds the file's pattern for data sector j
+    replaced by flash bytes j*512 .. (found by the pattern, independently of the FAT)."""
+    out = bytearray(original)
+    pos = original.find(PATTERN_MAGIC)
+    while pos >= 0:
+        if pos % 512 == 0:
+            j = int.from_bytes(original[pos + 24 : pos + 28], "little")
+            out[pos : pos + 512] = flash[j * 512 : (j + 1) * 512]
+            pos = original.find(PATTERN_MAGIC, pos + 512)
+        else:
+            pos = original.find(PATTERN_MAGIC, pos + 1)
+    return bytes(out)
+
+
+def collect(card: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
+    pc = out.parent / "from-card"
+    pc.mkdir(exist_ok=True)
+    (pc / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
+    return uboot_dump("sd-collect", str(pc / "UBDUMP.BIN"), "-o", str(out), *args)

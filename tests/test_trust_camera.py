@@ -1,0 +1,244 @@
+"""Nothing on disk is trusted without the camera's word (issue "Trust nothing on disk"):
+another camera's finished backup, a journal or a record that claims what the card does not
+hold, a wrong --prompt, --log, RAM windows outside what U-Boot leaves free."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+
+import pytest
+
+from harness.partitions import model_table
+from tests import sdcards
+from tests.run_cli import uboot_dump, uboot_emu
+from tests.sdfixtures import (
+    TABLE,
+    card_copy,
+    collect,
+    expected_card,
+    prepared_card,
+)
+
+ROOTFS = next(p for p in TABLE if p.name == "ROOTFS")
+HOME = next(p for p in TABLE if p.name == "HOME")
+
+
+def camera_flash(seed: int) -> bytes:
+    """A 16 MiB flash, erased but for 20 KiB of this camera's own bytes in ROOTFS and HOME
+    (erased chunks are skipped over md, so a backup of it takes seconds)."""
+    flash = bytearray(b"\xff" * (16 << 20))
+    for p in (ROOTFS, HOME):
+        own = bytes((seed * 31 + i * 7) & 0xFF for i in range(20 << 10))
+        flash[p.offset : p.offset + len(own)] = own
+    return bytes(flash)
+
+
+def one_error_line(r) -> str:
+    lines = r.stderr.decode().strip().splitlines()
+    assert lines and lines[-1].startswith("uboot-dump: error: "), r.stderr
+    assert b"Traceback" not in r.stderr
+    return lines[-1]
+
+
+def backup(port: Path, out: Path, *extra: str):
+    return uboot_dump(
+        "backup", "--port", str(port), "--model", "y203c", "-o", str(out), "--via", "md",
+        "--timeout", "3", "--power-timeout", "20", *extra,
+    )  # fmt: skip
+
+
+def snapshot(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
+
+
+def test_another_cameras_backup_is_not_taken_for_this_ones(tmp_path):
+    img1, img2 = tmp_path / "cam1.img", tmp_path / "cam2.img"
+    img1.write_bytes(camera_flash(1))
+    img2.write_bytes(camera_flash(2))
+    out = tmp_path / "backup"
+    with uboot_emu(img1, tmp_path / "p1", "--at-prompt", "--baud", "0"):
+        r = backup(tmp_path / "p1", out)
+    assert r.returncode == 0, r.stderr
+    before = {k: v for k, v in snapshot(out).items() if k != "bootlog.txt"}
+    with uboot_emu(img2, tmp_path / "p2", "--at-prompt", "--baud", "0"):
+        r = backup(tmp_path / "p2", out)
+        assert r.returncode == 8
+        line = one_error_line(r)
+        assert "ROOTFS" in line and "--restart" in line and "new directory" in line
+        assert {k: v for k, v in snapshot(out).items() if k != "bootlog.txt"} == before
+        r = backup(tmp_path / "p2", out, "--restart")
+    assert r.returncode == 0, r.stderr
+    assert (out / "sys_y203c").read_bytes() == camera_flash(2)[ROOTFS.offset : ROOTFS.end]
+    assert (out / "home_y203c").read_bytes() == camera_flash(2)[HOME.offset : HOME.end]
+    # the same camera again: proven by its crc32, not read again
+    with uboot_emu(img2, tmp_path / "p3", "--at-prompt", "--baud", "0"):
+        r = backup(tmp_path / "p3", out)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.decode().count("already backed up, and the camera's crc32 agrees") == 2
+
+
+def test_a_wrong_prompt_is_exit_4_and_log_records_the_session(tmp_path):
+    img = tmp_path / "cam.img"
+    img.write_bytes(camera_flash(3))
+    log = tmp_path / "session.log"
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0"):
+        r = backup(tmp_path / "p", tmp_path / "o1", "--prompt", "WRONG # ")
+        assert r.returncode == 4
+        assert "MStar # " in one_error_line(r)
+        r = backup(tmp_path / "p", tmp_path / "o2", "--log", str(log), "--partitions", "ROOTFS")
+    assert r.returncode == 0, r.stderr
+    text = log.read_bytes()
+    assert b"MStar # " in text and b"sf read" in text and b"CRC32 for" in text
+
+
+@pytest.mark.parametrize(
+    "ram, via",
+    [
+        ("0x22c00000", "auto"),  # the SD layout would reach U-Boot's code at 0x23e00000
+        ("0x14000000", "md"),  # the flash's memory-mapped window
+        ("0x0", "md"),
+        ("0x23000000", "md"),  # U-Boot's heap and stack
+        ("0xfff00000", "md"),
+        ("0x23f00000", "sd"),
+    ],
+)
+def test_ram_windows_outside_free_dram_are_refused_before_the_port_opens(tmp_path, ram, via):
+    r = uboot_dump(
+        "backup", "--port", str(tmp_path / "no-such-port"), "--model", "y203c",
+        "-o", str(tmp_path / "o"), "--ram", ram, "--via", via,
+    )  # fmt: skip
+    assert r.returncode == 2  # not 3: the port was never opened
+    assert "not inside the RAM the tool may use" in one_error_line(r)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_boot_log_partition_too_big_for_the_window_is_refused(tmp_path):
+    log = tmp_path / "boot.log"
+    log.write_text(
+        'Creating 2 MTD partitions on "NOR_FLASH":\n'
+        '0x000000000000-0x000000050000 : "BOOT"\n'
+        '0x000000050000-0x000003050000 : "ROOTFS"\n'
+    )
+    r = uboot_dump(
+        "backup", "--port", str(tmp_path / "none"), "--model", "mycam", "-o", str(tmp_path / "o"),
+        "--bootlog", str(log), "--partitions", "ROOTFS",
+    )  # fmt: skip
+    assert r.returncode == 2
+    line = one_error_line(r)
+    assert "beyond the 256 MiB flash" in line or "RAM" in line
+
+
+def _row(start: int, end: int, name: str) -> str:
+    return f'0x{start:012x}-0x{end:012x} : "{name}"'
+
+
+@pytest.mark.parametrize(
+    "rows, why",
+    [
+        ([_row(0, 0x50000, "BOOT"), _row(0x50000, 0x50000, "ROOTFS")], "4 KiB"),
+        ([_row(0, 0x60000, "BOOT"), _row(0x50000, 0x100000, "ROOTFS")], "overlaps"),
+        ([_row(0, 0x50000, "BOOT"), _row(0x50000, 0x100000, "../x")], "not a name"),
+        ([_row(0, 0x50000, "BOOT"), _row(0x50000, 0x2000000, "ROOTFS")], "beyond"),
+    ],
+)
+def test_boot_log_tables_are_checked(tmp_path, rows, why):
+    log = tmp_path / "boot.log"
+    log.write_text('Creating 2 MTD partitions on "NOR_FLASH":\n' + "\n".join(rows) + "\n")
+    r = uboot_dump(
+        "backup", "--port", str(tmp_path / "none"), "--model", "y203c", "-o", str(tmp_path / "o"),
+        "--bootlog", str(log), "--table-from", "bootlog",
+    )  # fmt: skip
+    assert r.returncode == 2
+    assert why in one_error_line(r)
+
+
+# -- the SD path: what the card holds is checked, whatever the records say --------------------
+def sd_backup(port: Path, out: Path):
+    return uboot_dump(
+        "backup", "--port", str(port), "--model", "y203c", "-o", str(out), "--via", "sd",
+        "--timeout", "3", "--power-timeout", "20",
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def sd_camera(tmp_path_factory):
+    work = tmp_path_factory.mktemp("sdcam")
+    img = work / "flash.img"
+    img.write_bytes(camera_flash(5))
+    return img, prepared_card(work)
+
+
+def test_a_block_the_card_lost_after_a_complete_run_is_copied_again(sd_camera, tmp_path):
+    img, template = sd_camera
+    card = card_copy(template, tmp_path)
+    original = card.read_bytes()
+    flash = img.read_bytes()
+    out = tmp_path / "out"
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
+        r = sd_backup(tmp_path / "p", out)
+    assert r.returncode == 0, r.stderr
+    done = card.read_bytes()
+    assert done == expected_card(original, flash)
+    # the card loses block 3: its sectors hold the pattern again
+    lost = bytearray(done)
+    pos = 0
+    while (pos := original.find(b"UBDUMPpt", pos)) >= 0:
+        j = int.from_bytes(original[pos + 24 : pos + 28], "little")
+        if pos % 512 == 0 and 3 * 2048 <= j < 4 * 2048:
+            lost[pos : pos + 512] = original[pos : pos + 512]
+        pos += 512 if pos % 512 == 0 else 1
+    card.write_bytes(lost)
+    r = collect(card, out)
+    assert r.returncode == 7 and "run the same backup again" in one_error_line(r)
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
+        r = sd_backup(tmp_path / "p", out)
+    assert r.returncode == 0, r.stderr
+    assert card.read_bytes() == done
+    record = json.loads((out / "manifest.json").read_text())["sd"]
+    assert record["sectors_written"] == 32768 + 2048  # block 3 once more, nothing else
+    assert collect(card, out).returncode == 0
+
+
+def test_a_journal_claiming_blocks_never_written(sd_camera, tmp_path):
+    img, template = sd_camera
+    card = card_copy(template, tmp_path)
+    original = card.read_bytes()
+    out = tmp_path / "out"
+    out.mkdir()
+    file_id = sdcards.mread(card, "UBDUMP.BIN")[20:36].hex()
+    lines = [{"version": 1, "file_id": file_id, "length": 16 << 20, "block": 1 << 20}]
+    flash = img.read_bytes()
+    for k in range(4):
+        block = flash[k << 20 : (k + 1) << 20]
+        lines.append(
+            {"offset": k << 20, "length": 1 << 20, "crc": zlib.crc32(block), "skipped": False}
+        )
+    (out / "sd.journal").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
+        r = sd_backup(tmp_path / "p", out)
+    assert r.returncode == 0, r.stderr
+    assert card.read_bytes() == expected_card(original, flash)
+    assert collect(card, out).returncode == 0
+
+
+def test_sd_collect_of_the_pc_side_prepared_copy_says_so(sd_camera, tmp_path):
+    img, template = sd_camera
+    card = card_copy(template, tmp_path)
+    out = tmp_path / "out"
+    pc_copy = tmp_path / "UBDUMP.BIN"
+    pc_copy.write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
+        assert sd_backup(tmp_path / "p", out).returncode == 0
+    r = uboot_dump("sd-collect", str(pc_copy), "-o", str(out))
+    assert r.returncode == 7
+    assert "still holds the prepared pattern" in one_error_line(r)
+    assert not (out / "sys_y203c").exists()
+
+
+def test_the_models_dram_map():
+    from harness.partitions import memory_map
+
+    assert model_table("y203c") is not None
+    assert memory_map("y203c").usable == (0x20000000, 0x23000000)
