@@ -72,6 +72,21 @@ class Plan:
         if self.via != "md":
             mm.check(*Layout.at(self.ram).window, "the SD path's RAM window (--ram + 44 MiB)")
 
+    def load_manifest(self) -> dict:
+        """The manifest of an earlier run in out_dir, checked (harness.records) before
+        anything in it is trusted; {} where there is none or with restart."""
+        path = self.out_dir / "manifest.json"
+        if self.restart:
+            return {}
+        try:
+            if records.load(path) is None:
+                return {}
+        except UsageError as exc:
+            raise UsageError(
+                f"{exc}: back up into a new directory, or add --restart to start over"
+            ) from None
+        return json.loads(path.read_bytes())
+
 
 class Backup:
     def __init__(
@@ -102,7 +117,7 @@ class Backup:
             guard = SdWriteGuard()
         self.policy = ReadOnlyPolicy(ram_window=(plan.ram, end), sd_guard=guard)
         self.manifest_path = plan.out_dir / "manifest.json"
-        self.manifest = {} if plan.restart else self._load_manifest()
+        self.manifest = plan.load_manifest()
         self.console: Optional[Console] = None
         self._caps: Optional[Capabilities] = None
 
@@ -279,18 +294,6 @@ class Backup:
         self.say(f"{p.describe()}: {p.size} bytes -> {', '.join(names)}")
 
     # -- manifest ------------------------------------------------------------------------
-    def _load_manifest(self) -> dict:
-        """The manifest of an earlier run in out_dir, checked (harness.records) before
-        anything in it is trusted; {} where there is none."""
-        try:
-            if records.load(self.manifest_path) is None:
-                return {}
-        except UsageError as exc:
-            raise UsageError(
-                f"{exc}: back up into a new directory, or add --restart to start over"
-            ) from None
-        return json.loads(self.manifest_path.read_bytes())
-
     def save_manifest(self) -> None:
         write_atomic(self.manifest_path, (json.dumps(self.manifest, indent=2) + "\n").encode())
 

@@ -336,7 +336,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         via=args.via,
         restart=args.restart,
     )
-    plan.check_memory()  # before the port is opened: the arguments alone decide it
+    plan.check_memory()  # before the port is opened: the arguments alone decide these
+    plan.load_manifest()
     with ExitStack() as stack:
         log = stack.enter_context(safeio.open_append(args.log)) if args.log else None
         transport = Transport(args.port, args.baud, log=log)

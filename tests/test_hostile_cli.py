@@ -15,18 +15,9 @@ import pytest
 from emulator import Emulator
 from tests.camera import FIXTURE_TREES, mkfs
 from tests.conftest import FIXTURES
-from tests.run_cli import uboot_dump
+from tests.run_cli import one_error, uboot_dump
 
 LOG = FIXTURES / "logs" / "community-rootfs-head.log"
-
-
-def one_error(r, code: int, text: str = "") -> str:
-    err = r.stderr.decode()
-    lines = err.splitlines()
-    assert r.returncode == code, err
-    assert len(lines) == 1 and lines[0].startswith("uboot-dump: error: "), err
-    assert text in lines[0] and "Traceback" not in err, err
-    return lines[0]
 
 
 # -- item 3: parse-log writes nothing unless every byte is there --------------------------
