@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("give either --image (an emulated camera) or --relay PORT")
     if args.relay:
         return _relay(args)
+    done = _until_signalled()  # before the port is announced: a client may signal at once
     try:
         parse_spec(args.faults)
         image = read_image(args.image)
@@ -150,18 +151,20 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot open the port: {exc}")
-    done = _until_signalled()
     signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
     signal.signal(signal.SIGUSR2, lambda *_: emu.slot.toggle())
     emu.start()
     if args.listen:
         _announce(emu.port)
+    timer = threading.Timer(args.power_on_after or 0, emu.power_on)
+    timer.daemon = True  # SIGTERM ends the program before a pending power-on, at once
     if args.power_on_after is not None:
-        threading.Timer(args.power_on_after, emu.power_on).start()
+        timer.start()
     try:
-        while not done.wait(0.5):
+        while not done.wait(0.1):
             pass
     finally:
+        timer.cancel()
         emu.stop()
     return 0
 
@@ -176,6 +179,7 @@ def _until_signalled() -> threading.Event:
 def _relay(args: argparse.Namespace) -> int:
     from .relay import Relay
 
+    done = _until_signalled()
     try:
         parse_spec(args.faults)
         relay = Relay(
@@ -191,7 +195,6 @@ def _relay(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except (OSError, serial.SerialException) as exc:
         return _fail(f"cannot open {args.relay}: {exc}")
-    done = _until_signalled()
     relay.start()
     if args.listen:
         _announce(relay.port)

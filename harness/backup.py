@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
 
-from . import records, sdfind
+from . import sdfind
 from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
 from .errors import CommandFailed, NoPrompt, ResumeRefused, SdUnavailable, TargetReset, UsageError
@@ -76,8 +76,10 @@ class Plan:
         """The manifest of an earlier run in out_dir, checked (harness.records) before
         anything in it is trusted; {} where there is none or with restart."""
         path = self.out_dir / "manifest.json"
-        if self.restart:
+        if self.restart or not os.path.lexists(path):
             return {}
+        from . import records  # pydantic: imported only when there is something to check
+
         try:
             if records.load(path) is None:
                 return {}

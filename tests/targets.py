@@ -116,7 +116,9 @@ def qemu_uboot(arch: str, flash: Path, *, memory_mb: int = 128) -> Iterator[Serv
         with open(flash, "ab") as f:
             f.write(b"\xff" * (QEMU_FLASH_BANK - size))
     argv = [binary, "-M", "virt", *extra, "-m", str(memory_mb), "-nographic"]
-    argv += ["-monitor", "none", "-serial", "pty", "-bios", bios]
+    # -nic none: no network card, so no option ROM (efi-virtio.rom, Debian's ipxe-qemu, which
+    # a --no-install-recommends set-up does not bring) is needed; U-Boot needs none here
+    argv += ["-monitor", "none", "-serial", "pty", "-nic", "none", "-bios", bios]
     argv += ["-drive", f"if=pflash,unit=1,file={flash},format=raw"]
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
