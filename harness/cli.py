@@ -248,8 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # -- checks before any work ------------------------------------------------------------------
-def check_output(path: Path, *, inputs: tuple[Path, ...] = (), force: bool = False) -> None:
-    """An output file: a name in an existing directory, never an input, new unless --force."""
+def check_output(
+    path: Path, *, inputs: tuple[Path, ...] = (), force: bool = False, can_force: bool = True
+) -> None:
+    """An output file: a name in an existing directory, never an input, new unless --force
+    (`can_force`: the command has that option, so the message may name it)."""
     text = str(path)
     if not text or text.endswith(os.sep) or path.name in ("", ".", "..") or path.is_dir():
         raise UsageError(f"output {text!r} is not a file name")
@@ -257,7 +260,8 @@ def check_output(path: Path, *, inputs: tuple[Path, ...] = (), force: bool = Fal
         if path.exists() and source.exists() and os.path.samefile(path, source):
             raise UsageError(f"output {path} is the input {source}: write to another file")
     if path.exists() and not force:
-        raise UsageError(f"{path} exists: remove it, choose another name, or add --force")
+        also = ", or add --force" if can_force else ""
+        raise UsageError(f"{path} exists: remove it or choose another name{also}")
     if not path.parent.is_dir():
         raise UsageError(f"directory {path.parent} does not exist")
 
@@ -285,7 +289,7 @@ def cmd_read_mem(args: argparse.Namespace) -> int:
         raise UsageError("--length must be more than 0")
     if args.start + args.length > 1 << 64:
         raise UsageError("--start + --length goes beyond a 64-bit address")
-    check_output(args.output)
+    check_output(args.output, can_force=False)
     with ExitStack() as stack:
         console = open_console(args, stack)
         progress = Progress(args.length)
@@ -571,7 +575,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except DumpError as exc:
-        sys.stderr.write(f"uboot-dump: error: {exc}\n")
+        sys.stderr.write(f"uboot-dump: error: {exc.line()}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("uboot-dump: interrupted; run the same command again to resume\n")

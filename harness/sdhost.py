@@ -20,6 +20,7 @@ from .safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
 from .sdfile import NAME, Header, SdFileError, pattern
 
 PIECE = 2048  # sectors generated and written at a time
+SHORT = "{} is shorter than its header says: copy it from the card again, whole"
 NOT_FAT = {"exfat": "exFAT", "ntfs": "NTFS", "ntfs3": "NTFS", "fuseblk": "exFAT or NTFS"}
 CARD_TYPES = {"vfat", "msdos", "exfat", "fuseblk", "ntfs", "ntfs3"}
 FLASHED_AT_BOOT = ("one.bin", "one_{m}", "uboot_{m}", "kernel_{m}", "sys_{m}", "home_{m}")
@@ -142,20 +143,22 @@ def collect(
         try:
             header = Header.unpack(f.read(SECTOR))
         except SdFileError as exc:
-            raise VerifyFailed(str(exc)) from None
+            raise VerifyFailed(f"{card_file}: {exc}: give the {NAME} the camera filled") from None
         if header.file_id.hex() != record.file_id or header.flash_size != record.flash_size:
             raise VerifyFailed(
-                f"{card_file} is not the file of the backup in {out_dir} (another preparation)"
+                f"{card_file} is not the file of the backup in {out_dir} (another "
+                "preparation): give the file of the card that backup filled, or -o the "
+                "directory of this card's backup"
             )
         if not record.complete:
             raise VerifyFailed(
                 "the copy to the card did not finish: run the same `backup --via sd` again"
             )
         if os.fstat(f.fileno()).st_size < header.file_bytes:
-            raise VerifyFailed(f"{card_file} is shorter than its header says")
+            raise VerifyFailed(SHORT.format(card_file))
         data = f.read(header.flash_size)
     if len(data) != header.flash_size:
-        raise VerifyFailed(f"{card_file} is shorter than its header says")
+        raise VerifyFailed(SHORT.format(card_file))
     _check(data, record, header, card_file)
     parts = select(table, which)
     all_ = which == "all"
@@ -201,4 +204,7 @@ def _check(data: bytes, record: records.SdRecord, header: Header, card_file: Pat
         )
     for r in record.regions:
         if f"{zlib.crc32(data[r.offset : r.offset + r.size]):08x}" != r.crc32:
-            raise VerifyFailed(f"{r.name} differs from the camera's crc32 of it")
+            raise VerifyFailed(
+                f"{r.name} differs from the camera's crc32 of it: run the same backup again; "
+                "it checks the card and copies again what differs"
+            )
