@@ -50,7 +50,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"uboot-dump: error: {message}\n")
+        sys.stderr.write(f"uboot-dump: error: {message} (`{self.prog} --help` lists the options)\n")
         sys.exit(2)
 
 

@@ -89,7 +89,7 @@ class CommandMissing(DumpError):
     """The target's U-Boot lacks a command the job cannot do without."""
 
     exit_code = 11
-    hint = "read-mem needs only md (README: Checked against)"
+    hint = "use read-mem, which needs only md (README: Checked against)"
 
 
 class OutputError(DumpError):

@@ -236,4 +236,4 @@ def test_a_full_disk_names_the_output_not_a_temp_file(tmp_path):
     )  # fmt: skip
     line = one_error(r, 12, str(tmp_path / "out.img"))
     assert ".tmp" not in line and not (tmp_path / "out.img").exists()
-    assert not list(tmp_path.glob("*.tmp"))
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
