@@ -1,4 +1,9 @@
-"""A one-line progress display (bytes, rate, ETA) on a terminal; silent otherwise."""
+"""A one-line progress display (bytes, rate, ETA) on a terminal; silent otherwise.
+
+It counts only what travels over the line: a reader that knows in advance which chunks
+are erased (their crc32 is that of 0xFF, so they are not read with md) sets the total to
+the rest, and reports bytes read, not addresses passed; so the rate and the ETA are those
+of the md lines, not inflated or stretched by skipped chunks or by a resumed start."""
 
 from __future__ import annotations
 
@@ -17,6 +22,12 @@ class Progress:
         self.t0 = time.monotonic()
         self.first: int | None = None
         self.last_draw = 0.0
+
+    def set_total(self, total: int) -> None:
+        """What will travel, once the reader knows it (erased chunks and a resumed start left
+        out); the count restarts from 0."""
+        self.total = total
+        self.first = None
 
     def __call__(self, done: int) -> None:
         if not self.enabled:

@@ -91,6 +91,8 @@ class MemoryReader:
         self._lines: Optional[dict[int, bytes]] = None  # the chunk in progress, lines so far
         self._inflight: Optional[_Inflight] = None  # the md in progress
         self._crc_ff: dict[int, int] = {}
+        self._ahead: dict[tuple[int, int], int] = {}  # crc32s asked before their chunk is read
+        self._travel_base = 0  # offset of the read's start, minus erased bytes passed
         caps = self.console.capabilities()
         self.console.require("md", "this tool reads memory with md")
         self.widths = caps.md_widths
@@ -144,7 +146,7 @@ class MemoryReader:
         def on_data(chars: int) -> None:
             nonlocal last_save
             if report is not None:
-                report(base + min(length, chars // per_line * LINE_BYTES))
+                report(base - self._travel_base + min(length, chars // per_line * LINE_BYTES))
             if self.checkpoint is not None and time.monotonic() - last_save >= CHECKPOINT_S:
                 last_save = time.monotonic()
                 self._absorb()
@@ -194,7 +196,9 @@ class MemoryReader:
     def read_chunk(self, addr: int, n: int) -> bytes:
         if not self.has_crc32:
             return self._read_twice(addr, n)
-        target = self.target_crc(addr, n)
+        target = self._ahead.pop((addr, n), None)
+        if target is None:
+            target = self.target_crc(addr, n)
         if self.skip_erased and target == self.crc_ff(n):
             self.stats.erased_chunks_skipped += 1
             return b"\xff" * n
@@ -310,8 +314,10 @@ class MemoryReader:
             self.stats.resumed_from = done
             f.truncate(done)
             f.seek(done)
+            self._travel_base = done
             if self.progress:
-                self.progress(done)
+                self._plan_travel(start, done, length)
+                self.progress(0)
             try:
                 self._read_chunks(start, length, done, f, journal)
             except (DumpError, KeyboardInterrupt):
@@ -328,6 +334,20 @@ class MemoryReader:
         self.stats.seconds = time.monotonic() - t0
         return self.stats
 
+    def _plan_travel(self, start: int, done: int, length: int) -> None:
+        """Ask every chunk's crc32 now (each is asked once anyway, and kept for its read):
+        the progress then knows which chunks are erased and counts only what travels."""
+        set_total = getattr(self.progress, "set_total", None)
+        if set_total is None or not (self.has_crc32 and self.skip_erased):
+            return
+        travel = 0
+        for off in range(done, length, self.chunk):
+            n = min(self.chunk, length - off)
+            crc = self.target_crc(start + off, n)
+            self._ahead[(start + off, n)] = crc
+            travel += 0 if crc == self.crc_ff(n) else n
+        set_total(travel)
+
     def _read_chunks(self, start: int, length: int, done: int, f, journal: Journal) -> None:
         off = done
         while off < length:
@@ -339,11 +359,14 @@ class MemoryReader:
             self._lines = None
             f.seek(off)
             f.write(data)
-            journal.append(Entry(off, n, zlib.crc32(data), data == b"\xff" * n), f)
+            erased = data == b"\xff" * n
+            journal.append(Entry(off, n, zlib.crc32(data), erased), f)
             self.stats.chunks += 1
             off += n
+            if erased and self.skip_erased and self.has_crc32:
+                self._travel_base += n  # it did not travel
             if self.progress:
-                self.progress(off)
+                self.progress(off - self._travel_base)
 
     def _saver(self, start: int, off: int, n: int, f, journal: Journal):
         """The checkpoint of the chunk at `off`: its received prefix, in the .part file (at
