@@ -33,6 +33,7 @@ from typing import Any, BinaryIO, Iterator, Optional
 import pytest
 
 from .console import Capabilities, Console
+from .errors import PortError
 from .expect import SerialExpect
 from .partitions import model_table
 from .policy import ReadOnlyPolicy
@@ -84,6 +85,28 @@ def pytest_configure(config: pytest.Config) -> None:
     baud = setting(config, "baud")
     if baud is not None and not baud.isdigit():
         raise pytest.UsageError(f"uboot baud {baud!r} is not a number")
+    _check_rootdir(config)
+
+
+def _check_rootdir(config: pytest.Config) -> None:
+    """pytest picks its rootdir before it loads this plugin, so `--uboot-port /dev/pts/3`
+    (a space, and a path that exists) is taken for a test path there: the rootdir becomes
+    /dev/pts and the test directory's ini file is ignored. The plugin cannot prevent that,
+    only notice it and say how to write it."""
+    port = config.getoption("uboot_port")
+    args = list(config.invocation_params.args)
+    if not port or "://" in port or not os.path.exists(port):
+        return
+    spaced = any(a == "--uboot-port" and b == port for a, b in zip(args, args[1:]))
+    try:
+        taken = Path(port).absolute().is_relative_to(config.rootpath)
+    except (OSError, ValueError):
+        taken = False
+    if spaced and taken:
+        raise pytest.UsageError(
+            f"write --uboot-port={port} (with '='): pytest took {port} for a test path and "
+            f"made {config.rootpath} its rootdir before this plugin was loaded"
+        )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -160,7 +183,10 @@ def uboot_port(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> s
 def uboot_transport(pytestconfig: pytest.Config, uboot_port: str) -> Iterator[Transport]:
     """One connection for the session (a port is opened once: QEMU's pty backend, for
     one, notices a new client only once a second)."""
-    t = Transport(uboot_port, int(setting(pytestconfig, "baud") or 115200))
+    try:
+        t = Transport(uboot_port, int(setting(pytestconfig, "baud") or 115200))
+    except PortError as exc:  # once for the session, not a traceback per test
+        pytest.exit(f"uboot-dump: {exc.line()}", returncode=3)
     try:
         yield t
     finally:

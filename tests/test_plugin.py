@@ -36,15 +36,13 @@ def pytest_run(args, cwd, port_env=None):
     )
 
 
-@pytest.mark.parametrize("form", ["equals", "space", "env", "ini"])
+@pytest.mark.parametrize("form", ["equals", "env", "ini"])
 def test_port_given_every_way(camera, tmp_path, form):
     tests = str(ROOT / "tests" / "test_hil.py")
     port_env = None
     args = ["-m", "hil"]
     if form == "equals":
         args += [f"--uboot-port={camera}"]
-    elif form == "space":
-        args += ["--uboot-port", str(camera)]
     elif form == "env":
         port_env = str(camera)
     else:
@@ -55,6 +53,30 @@ def test_port_given_every_way(camera, tmp_path, form):
     assert "23 passed, 2 skipped" in r.stdout
     assert r.stdout.count("emulator_only: needs fault injection or power control") == 2
     assert str(camera) in r.stdout  # the skips name the port: it was used
+
+
+def test_a_rootdir_taken_from_the_port_stops_with_the_equals_form(camera, tmp_path):
+    """pytest takes a separate value that is an existing path for a test path when it
+    picks its rootdir (before plugins load): the session stops at once and says how."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    sample = (ROOT / "tests" / "test_hil_sample.py").read_text()
+    (tmp_path / "test_sample.py").write_text(sample)
+    pty = os.path.realpath(camera)  # /dev/pts/N, as the README's example writes it
+    r = pytest_run(["-m", "hil", "--uboot-port", pty], cwd=tmp_path)
+    assert r.returncode == 4, r.stdout[-2000:] + r.stderr[-2000:]
+    errors = [line for line in r.stderr.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and f"--uboot-port={pty}" in errors[0], r.stderr
+    assert "passed" not in r.stdout
+    r = pytest_run(["-m", "hil", f"--uboot-port={pty}"], cwd=tmp_path)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout[-2000:]
+
+
+def test_a_port_that_cannot_be_opened_ends_the_session_once(tmp_path):
+    tests = str(ROOT / "tests" / "test_hil.py")
+    r = pytest_run(["-m", "hil", f"--uboot-port={tmp_path / 'ttyNONE'}", tests], cwd=tmp_path)
+    out = r.stdout + r.stderr
+    assert r.returncode == 3, out[-2000:]
+    assert out.count("cannot open") == 1 and "Traceback" not in out, out[-2000:]
 
 
 def test_settings_do_not_leak_into_other_runs(tmp_path):
