@@ -86,6 +86,12 @@ class Board:
         self.power_on(at_prompt)
 
     # -- the firmware ------------------------------------------------------------------
+    def _renewed(self) -> Target:
+        """A fresh target after a power loss or reset: the old DRAM is let go first, so
+        that the two never take memory at once (128 MiB on the mainline board)."""
+        self.target = None  # type: ignore[assignment]
+        return self._new_target()
+
     def _new_target(self) -> Target:
         p = self.profile
         regions = [
@@ -94,7 +100,9 @@ class Board:
         if p.flash.kind == "mapped":
             regions.append(Region("flash", p.flash.base, self.flash.data, False))
         for w in p.windows:  # the same flash, seen read-only at another address
-            regions.append(Region(w.name, w.base, self.flash.data[: w.size], False))
+            # a view, not a copy: the same chip at another address
+            view = memoryview(self.flash.data)[: w.size]
+            regions.append(Region(w.name, w.base, view, False))  # type: ignore[arg-type]
         self.flash.probed = False
         return Target(
             profile=p,
@@ -119,7 +127,8 @@ class Board:
                 power_seen = gen
                 self._skip_boot = self._at_prompt_next
                 self.boots += 1
-                self.target = self._new_target()
+                self.target = self._renewed()
+            reset = False
             try:
                 if self._skip_boot:
                     self._skip_boot = False
@@ -131,8 +140,10 @@ class Board:
             except PowerOff:
                 self.state = "off"
             except Reset:
+                reset = True  # renewed below: in here the traceback still holds the old target
+            if reset:
                 self.boots += 1
-                self.target = self._new_target()
+                self.target = self._renewed()
                 self.uart.reset()
 
     def _boot(self) -> None:

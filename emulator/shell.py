@@ -15,6 +15,7 @@ prints the usage when a command asks for it.
 
 from __future__ import annotations
 
+import weakref
 from typing import Optional
 
 from .commands import CMD_RET_USAGE, Command, command_table
@@ -215,7 +216,10 @@ class Shell:
         self.editor = LineEditor(p.cbsize, target.out, target.uart.getc)
         self.last = ""
         self.repeat_flag = False  # hush's flag_repeat
-        target.run_command = self.run_command  # for `run`
+        # for `run`; weakly, so that target and shell form no reference cycle (the board's
+        # DRAM then goes as soon as the emulator stops, not at the next cycle collection)
+        me = weakref.WeakMethod(self.run_command)
+        target.run_command = lambda line, flag: m(line, flag) if (m := me()) else -1
 
     # -- cmd_process ------------------------------------------------------------------
     def process(self, argv: list[str], flag: int) -> tuple[int, Optional[bool]]:

@@ -1,3 +1,4 @@
+import gc
 import os
 from pathlib import Path
 
@@ -74,3 +75,57 @@ def connect():
     yield make
     for t in opened:
         t.close()
+
+
+# -- memory: no test process above RSS_LIMIT ---------------------------------------------------
+RSS_LIMIT = 512 << 20
+
+
+def _peak_rss() -> int:
+    """This process's peak resident set size in bytes (Linux: VmHWM, which, unlike
+    getrusage's ru_maxrss, does not carry a parent's peak over fork and exec); 0 elsewhere."""
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _rss() -> int:
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    return next((int(x.split()[1]) * 1024 for x in text.splitlines() if x.startswith("VmRSS")), 0)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item):
+    # What a test leaves in reference cycles (an exception kept with its traceback holds
+    # the frames, and so an emulator's 100 MB) goes back only when the cycle collector
+    # runs, which counts objects, not bytes: collect when a test left much behind.
+    if _rss() > 256 << 20:
+        gc.collect()
+    peak = _peak_rss()
+    worst = getattr(item.config, "_uboot_rss_worst", (0, ""))
+    if peak > worst[0]:
+        item.config._uboot_rss_worst = (peak, item.nodeid)
+        trace = os.environ.get("UBOOT_RSS_TRACE")  # a file: each new peak, by test
+        if trace:
+            with open(trace, "a") as f:
+                f.write(f"{os.getpid()} {peak >> 20} {item.nodeid}\n")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    worst = getattr(session.config, "_uboot_rss_worst", (0, ""))
+    if worst[0] > RSS_LIMIT:
+        import sys
+
+        sys.stderr.write(
+            f"\nmemory: a test process reached {worst[0] >> 20} MiB resident (limit "
+            f"{RSS_LIMIT >> 20} MiB), by the end of {worst[1]}\n"
+        )
+        session.exitstatus = 1

@@ -41,19 +41,75 @@ def card_copy(template: Path, tmp_path: Path) -> Path:
     return card
 
 
-def expected_card(original: bytes, flash: bytes) -> bytes:
-    """The original card with every sector that holds the file's pattern for data sector j
-    replaced by flash bytes j*512 .. (found by the pattern, independently of the FAT)."""
-    out = bytearray(original)
-    pos = original.find(PATTERN_MAGIC)
+PIECE = 1 << 20  # card images are compared a piece at a time: a test process stays small
+
+
+def snapshot(card: Path) -> Path:
+    """A copy of the card image as it is now (beside it), to compare with later."""
+    n = 0
+    while (copy := card.with_name(f"{card.name}.before{n}")).exists():
+        n += 1
+    shutil.copyfile(card, copy)
+    return copy
+
+
+def pieces(path: Path):
+    with open(path, "rb") as f:
+        while piece := f.read(PIECE):
+            yield piece
+
+
+def same_card(card: Path, before: Path) -> bool:
+    return all(a == b for a, b in zip(pieces(card), pieces(before), strict=True))
+
+
+def expected_piece(piece: bytes, flash: bytes) -> bytes:
+    """A piece of the original card with every sector that holds the file's pattern for data
+    sector j replaced by flash bytes j*512 .. (found by the pattern, independently of the
+    FAT; PIECE is a whole number of sectors)."""
+    out = bytearray(piece)
+    pos = piece.find(PATTERN_MAGIC)
     while pos >= 0:
         if pos % 512 == 0:
-            j = int.from_bytes(original[pos + 24 : pos + 28], "little")
+            j = int.from_bytes(piece[pos + 24 : pos + 28], "little")
             out[pos : pos + 512] = flash[j * 512 : (j + 1) * 512]
-            pos = original.find(PATTERN_MAGIC, pos + 512)
+            pos = piece.find(PATTERN_MAGIC, pos + 512)
         else:
-            pos = original.find(PATTERN_MAGIC, pos + 1)
+            pos = piece.find(PATTERN_MAGIC, pos + 1)
     return bytes(out)
+
+
+def card_as_expected(card: Path, original: Path, flash: bytes) -> bool:
+    """The card now is the original with exactly the file's pattern sectors replaced."""
+    return all(
+        got == expected_piece(was, flash)
+        for got, was in zip(pieces(card), pieces(original), strict=True)
+    )
+
+
+def write_at(card: Path, offset: int, data: bytes) -> None:
+    with open(card, "r+b") as f:
+        f.seek(offset)
+        f.write(data)
+
+
+def read_at(card: Path, offset: int, n: int) -> bytes:
+    with open(card, "rb") as f:
+        f.seek(offset)
+        return f.read(n)
+
+
+def find_pattern_sector(card: Path, j: int) -> int:
+    """The card offset of the sector that holds the file's pattern for data sector j."""
+    base = 0
+    for piece in pieces(card):
+        pos = piece.find(PATTERN_MAGIC)
+        while pos >= 0:
+            if pos % 512 == 0 and int.from_bytes(piece[pos + 24 : pos + 28], "little") == j:
+                return base + pos
+            pos = piece.find(PATTERN_MAGIC, pos + 1)
+        base += len(piece)
+    raise LookupError(j)
 
 
 def collect(card: Path, out: Path, *args: str) -> subprocess.CompletedProcess:

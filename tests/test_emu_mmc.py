@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests import sdcards
+from tests.sdfixtures import read_at, same_card, snapshot, write_at
 from tests.termclient import Term
 
 P = b"MStar # "
@@ -39,13 +40,13 @@ def test_read_write_dev_list(camera):
     assert answer(term, "mmc read 21000000 800 800") == (
         b"\r\nMMC read: dev # 0, block # 2048, count 2048 ... 2048 blocks read: OK\r\n"
     )
-    before = card.read_bytes()
+    before = snapshot(card)
     assert answer(term, "mmc write 21000000 10 2") == (
         b"\r\nMMC write: dev # 0, block # 16, count 2 ... 2 blocks written: OK\r\n"
     )
-    after = card.read_bytes()
-    assert after[16 * 512 : 18 * 512] == before[2048 * 512 : 2050 * 512]
-    assert after[: 16 * 512] == before[: 16 * 512] and after[18 * 512 :] == before[18 * 512 :]
+    assert read_at(card, 16 * 512, 1024) == read_at(before, 2048 * 512, 1024)
+    write_at(before, 16 * 512, read_at(card, 16 * 512, 1024))
+    assert same_card(card, before)  # and nothing else changed
 
 
 def test_errors(camera):

@@ -16,12 +16,23 @@ import pytest
 from harness.backup import Backup, Plan
 from harness.errors import CommandFailed, SdUnavailable
 from harness.partitions import select
-from harness.sdfile import PATTERN_MAGIC
 from harness.transport import Transport
 from tests import sdcards
 from tests.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
 from tests.run_cli import uboot_dump
-from tests.sdfixtures import TABLE, card_copy, collect, expected_card, prepared_card, prepared_file
+from tests.sdfixtures import (
+    TABLE,
+    card_as_expected,
+    card_copy,
+    collect,
+    find_pattern_sector,
+    prepared_card,
+    prepared_file,
+    read_at,
+    same_card,
+    snapshot,
+    write_at,
+)
 
 
 @pytest.fixture(scope="module")
@@ -85,13 +96,13 @@ def check_outputs(out: Path, flash: bytes) -> None:
 # -- end to end -------------------------------------------------------------------------------
 def test_whole_flash_at_115200_prepare_backup_collect(emulator, flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, baud=115200, at_prompt=True)
     out = tmp_path / "out"
     manifest, said = run(emu, out)
     assert manifest["sd"]["complete"] and manifest["sd"]["sectors_written"] == 32768
     assert any("UBDUMP.BIN found" in s and "1 piece" in s for s in said)
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     assert sdcards.mread(card, "notes.txt") == b"the user's own file\n" * 100
     sdcards.fsck(card)
     r = collect(card, out, "--partitions", "all")
@@ -105,12 +116,12 @@ def test_whole_flash_at_115200_prepare_backup_collect(emulator, flash, blank_car
 
 def test_fragmented_file(emulator, flash, fragmented_card, tmp_path):
     card = card_copy(fragmented_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True)
     manifest, said = run(emu, tmp_path / "out")
     found = next(s for s in said if "UBDUMP.BIN found" in s)
     assert "in 3 pieces" in found, found
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     sdcards.fsck(card)
     assert collect(card, tmp_path / "out").returncode == 0
     check_outputs(tmp_path / "out", flash)
@@ -119,21 +130,21 @@ def test_fragmented_file(emulator, flash, fragmented_card, tmp_path):
 def test_card_without_a_partition_table(emulator, flash, tmp_path):
     card = sdcards.make_card(tmp_path / "card.img", mbr=False)
     sdcards.mcopy(card, prepared_file(tmp_path), "UBDUMP.BIN", mbr=False)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True)
     run(emu, tmp_path / "out")
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     sdcards.fsck(card, mbr=False)
 
 
 def test_line_faults_during_the_sd_path(emulator, flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(
         flash, "mstar", sd=card, at_prompt=True, faults="flip=3e-4,drop=1e-4,in-flip=2e-4", seed=3
     )
     manifest, _ = run(emu, tmp_path / "out")
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     assert collect(card, tmp_path / "out").returncode == 0
     check_outputs(tmp_path / "out", flash)
 
@@ -142,7 +153,7 @@ def test_power_loss_in_the_middle_of_a_write(emulator, flash, blank_card, tmp_pa
     """The power goes 320 sectors into a 2048-sector mmc write: the block is half pattern,
     half data on resume; the halves are told apart and only the rest is written."""
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True, boot_window=5)
     cut = {}
 
@@ -155,48 +166,48 @@ def test_power_loss_in_the_middle_of_a_write(emulator, flash, blank_card, tmp_pa
     manifest, said = run(emu, tmp_path / "out")
     assert cut and any("waiting for U-Boot again" in s for s in said)
     assert emu.slot.sdcard.sectors_written == 32768  # nothing written twice, nothing skipped
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     assert collect(card, tmp_path / "out").returncode == 0
 
 
 def test_reset_in_the_middle_resumes(emulator, flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True, boot_window=5, faults="reset@14000")
     manifest, said = run(emu, tmp_path / "out")
     copying = next(i for i, s in enumerate(said) if "flash -> UBDUMP.BIN" in s)
     reset = next(i for i, s in enumerate(said) if "waiting for U-Boot again" in s)
     assert copying < reset  # the reset came in the middle of the copy
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
 
 
 def test_a_sector_that_is_not_the_pattern_is_never_written(emulator, flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    data = bytearray(card.read_bytes())
     # data sector 5000 of the file (flash 0x271000, in KERNEL): something else wrote there
-    pos = next(
-        i
-        for i in range(0, len(data), 512)
-        if data[i : i + 8] == PATTERN_MAGIC
-        and int.from_bytes(data[i + 24 : i + 28], "little") == 5000
-    )
-    data[pos : pos + 512] = b"\x42" * 512
-    card.write_bytes(bytes(data))
+    pos = find_pattern_sector(card, 5000)
+    write_at(card, pos, b"\x42" * 512)
+    before = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True)
     with pytest.raises(SdUnavailable, match="holds neither its pattern"):
         run(emu, tmp_path / "out")
-    after = card.read_bytes()
-    assert after[pos : pos + 512] == b"\x42" * 512
+    assert read_at(card, pos, 512) == b"\x42" * 512
     # blocks before the bad one were copied, nothing after it was touched
-    assert (
-        after[pos + 512 :] == bytes(data[pos + 512 :])
-        or emu.slot.sdcard.sectors_written < 5000 + 2048
+    tail_same = all(
+        a == b for a, b in zip(tail(card, pos + 512), tail(before, pos + 512), strict=True)
     )
+    assert tail_same or emu.slot.sdcard.sectors_written < 5000 + 2048
+
+
+def tail(path: Path, offset: int):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while piece := f.read(1 << 20):
+            yield piece
 
 
 def test_card_pulled_out_mid_way_stops_clearly_and_resumes(emulator, flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True)
 
     def on_write(total: int) -> None:
@@ -210,12 +221,12 @@ def test_card_pulled_out_mid_way_stops_clearly_and_resumes(emulator, flash, blan
     emu.sd_insert()
     manifest, said = run(emu, tmp_path / "out")
     assert manifest["sd"]["complete"]
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
 
 
 def test_kill_9_then_the_same_command_resumes(flash, blank_card, tmp_path):
     card = card_copy(blank_card, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     image = tmp_path / "flash.img"
     image.write_bytes(flash)
     link = tmp_path / "tty"
@@ -273,7 +284,7 @@ def test_kill_9_then_the_same_command_resumes(flash, blank_card, tmp_path):
     finally:
         emu.send_signal(signal.SIGTERM)
         emu.wait(10)
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     assert collect(card, tmp_path / "out").returncode == 0
     check_outputs(tmp_path / "out", flash)
 
@@ -314,12 +325,12 @@ def test_via_sd_says_why_it_cannot(emulator, flash, tmp_path, setup, why):
             with open(card, "r+b") as fh:
                 fh.seek(446 + 4)
                 fh.write(b"\x07")
-    before = card.read_bytes() if card else None
+    before = snapshot(card) if card else None
     emu = emulator(flash, "mstar", at_prompt=True, sd=card)
     with pytest.raises(SdUnavailable, match=why):
         run(emu, tmp_path / "out")
     if card:
-        assert card.read_bytes() == before
+        assert same_card(card, before)
 
 
 def test_no_mmc_command_falls_back(emulator, flash, tmp_path):
@@ -348,11 +359,11 @@ def test_write_protected_card_where_the_host_reads_the_switch(
     prof = load("mstar")
     reads_switch = prof.with_(sd=replace(prof.sd, write_protect_detect=True))
     card = card_copy(blank_card, tmp_path)
-    before = card.read_bytes()
+    before = snapshot(card)
     emu = emulator(flash, reads_switch, sd=card, sd_write_protected=True, at_prompt=True)
     with pytest.raises(SdUnavailable, match="write-protected"):
         run(emu, tmp_path / "out")
-    assert card.read_bytes() == before
+    assert same_card(card, before)
 
 
 # -- the PC side ------------------------------------------------------------------------------

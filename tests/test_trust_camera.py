@@ -15,10 +15,15 @@ from tests import sdcards
 from tests.run_cli import uboot_dump, uboot_emu
 from tests.sdfixtures import (
     TABLE,
+    card_as_expected,
     card_copy,
     collect,
-    expected_card,
+    find_pattern_sector,
     prepared_card,
+    read_at,
+    same_card,
+    snapshot,
+    write_at,
 )
 
 ROOTFS = next(p for p in TABLE if p.name == "ROOTFS")
@@ -49,7 +54,7 @@ def backup(port: Path, out: Path, *extra: str):
     )  # fmt: skip
 
 
-def snapshot(d: Path) -> dict[str, bytes]:
+def contents(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.iterdir()) if p.is_file()}
 
 
@@ -61,13 +66,13 @@ def test_another_cameras_backup_is_not_taken_for_this_ones(tmp_path):
     with uboot_emu(img1, tmp_path / "p1", "--at-prompt", "--baud", "0"):
         r = backup(tmp_path / "p1", out)
     assert r.returncode == 0, r.stderr
-    before = {k: v for k, v in snapshot(out).items() if k != "bootlog.txt"}
+    before = {k: v for k, v in contents(out).items() if k != "bootlog.txt"}
     with uboot_emu(img2, tmp_path / "p2", "--at-prompt", "--baud", "0"):
         r = backup(tmp_path / "p2", out)
         assert r.returncode == 8
         line = one_error_line(r)
         assert "ROOTFS" in line and "--restart" in line and "new directory" in line
-        assert {k: v for k, v in snapshot(out).items() if k != "bootlog.txt"} == before
+        assert {k: v for k, v in contents(out).items() if k != "bootlog.txt"} == before
         r = backup(tmp_path / "p2", out, "--restart")
     assert r.returncode == 0, r.stderr
     assert (out / "sys_y203c").read_bytes() == camera_flash(2)[ROOTFS.offset : ROOTFS.end]
@@ -173,29 +178,23 @@ def sd_camera(tmp_path_factory):
 def test_a_block_the_card_lost_after_a_complete_run_is_copied_again(sd_camera, tmp_path):
     img, template = sd_camera
     card = card_copy(template, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     flash = img.read_bytes()
     out = tmp_path / "out"
     with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
         r = sd_backup(tmp_path / "p", out)
     assert r.returncode == 0, r.stderr
-    done = card.read_bytes()
-    assert done == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
+    done = snapshot(card)
     # the card loses block 3: its sectors hold the pattern again
-    lost = bytearray(done)
-    pos = 0
-    while (pos := original.find(b"UBDUMPpt", pos)) >= 0:
-        j = int.from_bytes(original[pos + 24 : pos + 28], "little")
-        if pos % 512 == 0 and 3 * 2048 <= j < 4 * 2048:
-            lost[pos : pos + 512] = original[pos : pos + 512]
-        pos += 512 if pos % 512 == 0 else 1
-    card.write_bytes(lost)
+    first = find_pattern_sector(original, 3 * 2048)  # the file lies in one piece
+    write_at(card, first, read_at(original, first, 2048 * 512))
     r = collect(card, out)
     assert r.returncode == 7 and "run the same backup again" in one_error_line(r)
     with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
         r = sd_backup(tmp_path / "p", out)
     assert r.returncode == 0, r.stderr
-    assert card.read_bytes() == done
+    assert same_card(card, done)
     record = json.loads((out / "manifest.json").read_text())["sd"]
     assert record["sectors_written"] == 32768 + 2048  # block 3 once more, nothing else
     assert collect(card, out).returncode == 0
@@ -204,7 +203,7 @@ def test_a_block_the_card_lost_after_a_complete_run_is_copied_again(sd_camera, t
 def test_a_journal_claiming_blocks_never_written(sd_camera, tmp_path):
     img, template = sd_camera
     card = card_copy(template, tmp_path)
-    original = card.read_bytes()
+    original = snapshot(card)
     out = tmp_path / "out"
     out.mkdir()
     file_id = sdcards.mread(card, "UBDUMP.BIN")[20:36].hex()
@@ -219,7 +218,7 @@ def test_a_journal_claiming_blocks_never_written(sd_camera, tmp_path):
     with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
         r = sd_backup(tmp_path / "p", out)
     assert r.returncode == 0, r.stderr
-    assert card.read_bytes() == expected_card(original, flash)
+    assert card_as_expected(card, original, flash)
     assert collect(card, out).returncode == 0
 
 
