@@ -228,7 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     jr.add_argument("tree", type=Path, help="the directory tree to pack")
     jr.add_argument("-o", "--output", type=Path, required=True, help="the image (a new file)")
     jr.add_argument(
-        "--partition-size", type=size, required=True, help="pad to this size (the partition's)"
+        "--partition-size",
+        type=size,
+        required=True,
+        help="the partition's size: an image that does not fit it is refused",
     )
     jr.add_argument("--erase-size", type=size, default=0x10000, help="the flash's erase block")
     jr.add_argument("--force", action="store_true", help="replace an existing output file")
@@ -236,7 +239,11 @@ def build_parser() -> argparse.ArgumentParser:
     jc.add_argument("image", type=Path, help="a JFFS2 partition image")
     jc.add_argument("-o", "--output", type=Path, required=True, help="the image (a new file)")
     jc.add_argument("--remove", action="append", help="path to remove (default etc/back.bin)")
-    jc.add_argument("--partition-size", type=size, help="default: the input image's size")
+    jc.add_argument(
+        "--partition-size",
+        type=size,
+        help="the size the image must fit (default: the input image's)",
+    )
     jc.add_argument("--erase-size", type=size, default=0x10000, help="the flash's erase block")
     jc.add_argument("--force", action="store_true", help="replace an existing output file")
 
