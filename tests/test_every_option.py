@@ -90,20 +90,26 @@ def port_row(cmd: str):
     return check
 
 
-def baud_row(cmd: str):
-    """The line rate bounds one md (20 s of lines at it): at 300 baud a read takes many."""
+def more_commands_row(cmd: str, option: str, values: tuple[str, str], length: str, sent: bytes):
+    """The second value of the option makes the run send more of `sent` than the first
+    (counted in its --log)."""
 
     def check(cam, image, tmp):
         counts = []
-        for baud in ("115200", "300"):
-            log = tmp / f"{baud}.log"
-            extra = ("--length", "0x2000") if cmd == "read-mem" else ()
-            kw = {"out": f"o{baud}"} if cmd == "backup" else {}
-            assert code(RUNS[cmd](cam, tmp, "--baud", baud, "--log", str(log), *extra, **kw)) == 0
-            counts.append(log.read_bytes().count(b"md.l "))
+        for value in values:
+            log = tmp / f"{value}.log"
+            extra = ("--length", length) if cmd == "read-mem" else ()
+            kw = {"out": f"o{value}"} if cmd == "backup" else {}
+            assert code(RUNS[cmd](cam, tmp, option, value, "--log", str(log), *extra, **kw)) == 0
+            counts.append(log.read_bytes().count(sent))
         assert counts[1] > counts[0]
 
     return check
+
+
+def baud_row(cmd: str):
+    """The line rate bounds one md (20 s of lines at it): at 300 baud a read takes many."""
+    return more_commands_row(cmd, "--baud", ("115200", "300"), "0x2000", b"md.l ")
 
 
 def prompt_row(cmd: str):
@@ -140,18 +146,7 @@ def log_row(cmd: str):
 
 def chunk_row(cmd: str):
     """Smaller chunks: more crc32s (one per chunk at least)."""
-
-    def check(cam, image, tmp):
-        counts = []
-        for chunk in ("0x10000", "0x1000"):
-            log = tmp / f"{chunk}.log"
-            extra = ("--length", "0x10000") if cmd == "read-mem" else ()
-            kw = {"out": f"c{chunk}"} if cmd == "backup" else {}
-            assert code(RUNS[cmd](cam, tmp, "--chunk", chunk, "--log", str(log), *extra, **kw)) == 0
-            counts.append(log.read_bytes().count(b"crc32 "))
-        assert counts[1] > counts[0]
-
-    return check
+    return more_commands_row(cmd, "--chunk", ("0x10000", "0x1000"), "0x10000", b"crc32 ")
 
 
 def restart_read_mem(cam, image, tmp):

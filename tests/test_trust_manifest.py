@@ -14,17 +14,14 @@ import pytest
 from harness.sdfile import _HEADER
 from tests import sdcards
 from tests.run_cli import one_error, uboot_dump, uboot_emu
-from tests.sdfixtures import prepared_card
+from tests.sdfixtures import prepared_card, small_flash
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A real SD backup: its -o directory (manifest.json) and the card's UBDUMP.BIN."""
     work = tmp_path_factory.mktemp("finished")
-    img = work / "flash.img"
-    flash = bytearray(b"\xff" * (16 << 20))
-    flash[0x1D0000:0x1D1000] = bytes(range(256)) * 16
-    img.write_bytes(bytes(flash))
+    img = small_flash(work / "flash.img")
     card = prepared_card(work)
     out = work / "out"
     with uboot_emu(img, work / "port", "--at-prompt", "--baud", "0", "--sd", str(card)):

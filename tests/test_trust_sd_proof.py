@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,7 @@ from harness.sdfile import pattern
 from tests import sdcards
 from tests.cardcraft import Card, forge_crc
 from tests.run_cli import uboot_dump, uboot_emu
-from tests.sdfixtures import prepared_file, read_at, same_card, snapshot
+from tests.sdfixtures import prepared_file, read_at, same_card, small_flash, snapshot
 
 USER = bytes((i * 131 + 7) & 0xFF for i in range(2 << 20))  # 2 MiB of a user's file
 # the block the attacks aim at: the tool copies region by region in blocks of 1 MiB from
@@ -26,10 +27,7 @@ SPC = 2  # sectors per cluster on these cards (1 KiB clusters)
 @pytest.fixture(scope="module")
 def parts(tmp_path_factory):
     work = tmp_path_factory.mktemp("proof")
-    img = work / "flash.img"
-    flash = bytearray(b"\xff" * (16 << 20))
-    flash[0x1D0000:0x1D1000] = bytes(range(256)) * 16
-    img.write_bytes(bytes(flash))
+    img = small_flash(work / "flash.img")
     card = sdcards.make_card(work / "card.img")
     other = work / "other.dat"
     other.write_bytes(USER)
@@ -50,6 +48,27 @@ def backup(img, card, tmp_path):
         return r, time.monotonic() - t0
 
 
+def crafted(parts, tmp_path) -> tuple[Path, Path, Card]:
+    """A copy of the module's card to craft: (flash image, card image, its FAT editor)."""
+    img, template = parts
+    path = tmp_path / "card.img"
+    shutil.copyfile(template, path)
+    return img, path, Card.open(path)
+
+
+def refused_untouched(img, card: Card, tmp_path, text: str, span=None) -> None:
+    """The crafted card saved, the backup stops on it with exit 13 and writes nothing
+    (within `span`, (offset, length), where the blocks before it are copied first)."""
+    card.save()
+    before = snapshot(card.path)
+    r, _ = backup(img, card.path, tmp_path)
+    refused(r, text)
+    if span is None:
+        assert same_card(card.path, before)
+    else:
+        assert read_at(card.path, *span) == read_at(before, *span)
+
+
 def refused(r, text: str) -> None:
     err = r.stderr.decode()
     assert r.returncode == 13, err
@@ -64,10 +83,7 @@ def block_clusters(chain: list[int]) -> tuple[int, int]:
 
 
 def test_a_chain_cross_linked_into_another_file_with_a_forged_crc(parts, tmp_path):
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     ours, other = card.chain("UBDUMP.BIN"), card.chain("OTHER.DAT")
     lo, hi = block_clusters(ours)
     n = hi - lo + 1
@@ -90,20 +106,14 @@ def test_a_chain_cross_linked_into_another_file_with_a_forged_crc(parts, tmp_pat
     c = other[10]
     card.data[card.cluster_offset(c) + 100 : card.cluster_offset(c) + 104] = forged[slot : slot + 4]
     card.save()
-    crafted = snapshot(path)
-    r, _ = backup(img, path, tmp_path)
-    refused(r, "cross-linked FAT")
-    assert same_card(path, crafted)  # nothing written at all
+    refused_untouched(img, card, tmp_path, "cross-linked FAT")  # nothing written at all
 
 
 def test_a_chain_into_free_space_holding_a_forged_block(parts, tmp_path):
     """The chain leaves through clusters no file claims (so no structural check sees a
     second owner); the crafted sectors' one crc32 matches the pattern's: the per-piece and
     random-span crc32s do not, so nothing is written there."""
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     ours = card.chain("UBDUMP.BIN")
     lo, hi = block_clusters(ours)
     n = hi - lo + 1
@@ -135,44 +145,24 @@ def test_a_chain_into_free_space_holding_a_forged_block(parts, tmp_path):
     start = card.cluster_offset(free0)
     card.data[start : start + len(middle)] = middle
     card.save()
-    crafted = snapshot(path)
-    r, _ = backup(img, path, tmp_path)
-    refused(r, "not in part")
-    assert read_at(path, start, len(middle)) == read_at(crafted, start, len(middle))
+    refused_untouched(img, card, tmp_path, "not in part", span=(start, len(middle)))
 
 
 def test_a_copy_of_ubdump_cross_linked_into_the_chain(parts, tmp_path):
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     ours, copy = card.chain("UBDUMP.BIN"), card.chain("COPY.BIN")
     card.set_fat(ours[1999], copy[2000])  # the same pattern at the same place: content agrees
-    card.save()
-    crafted = snapshot(path)
-    r, _ = backup(img, path, tmp_path)
-    refused(r, "cross-linked FAT")
-    assert same_card(path, crafted)
+    refused_untouched(img, card, tmp_path, "cross-linked FAT")
 
 
 def test_a_directory_entry_pointing_into_another_files_clusters(parts, tmp_path):
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     card.set_first_cluster("UBDUMP.BIN", card.chain("COPY.BIN")[0])
-    card.save()
-    crafted = snapshot(path)
-    r, _ = backup(img, path, tmp_path)
-    refused(r, "starts inside")
-    assert same_card(path, crafted)
+    refused_untouched(img, card, tmp_path, "starts inside")
 
 
 def test_a_looping_chain_stops_at_once(parts, tmp_path):
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     ours = card.chain("UBDUMP.BIN")
     card.set_fat(ours[5000], ours[100])
     card.save()
@@ -205,10 +195,7 @@ def test_a_crowded_top_directory_is_searched(tmp_path):
 def test_a_block_of_the_file_itself_crafted_to_the_patterns_crc(parts, tmp_path):
     """One piece, no FAT change: only the random-span crc32s stand between the crafted
     sectors and a write."""
-    img, template = parts
-    path = tmp_path / "card.img"
-    shutil.copyfile(template, path)
-    card = Card.open(path)
+    img, path, card = crafted(parts, tmp_path)
     ours = card.chain("UBDUMP.BIN")
     lo, hi = block_clusters(ours)
     first_sector = 1 + FIRST
