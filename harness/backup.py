@@ -27,7 +27,7 @@ from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
 from .errors import CommandFailed, NoPrompt, ResumeRefused, SdUnavailable, TargetReset, UsageError
 from .jffs2.nodes import scan
-from .partitions import Partition, memory_map, output_names
+from .partitions import MemoryMap, Partition, memory_map, memory_map_from_bdinfo, output_names
 from .policy import ReadOnlyPolicy, SdWriteGuard
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
@@ -64,10 +64,11 @@ class Plan:
     def md_window(self) -> tuple[int, int]:
         return self.ram, self.ram + max((p.size for p in self.partitions), default=0)
 
-    def check_memory(self) -> None:
+    def check_memory(self, mm: Optional[MemoryMap] = None) -> None:
         """Every RAM range the backup will write (mw, sf read, mmc read) lies in the part of
-        the camera's DRAM that U-Boot leaves free (harness/models.json); UsageError if not."""
-        mm = memory_map(self.model)
+        the camera's DRAM that U-Boot leaves free (harness/models.json, or what the camera's
+        bdinfo says); UsageError if not."""
+        mm = mm or memory_map(self.model)
         mm.check(*self.md_window, "the RAM window for sf read (--ram + the largest partition)")
         if self.via != "md":
             mm.check(*Layout.at(self.ram).window, "the SD path's RAM window (--ram + 44 MiB)")
@@ -202,6 +203,10 @@ class Backup:
 
     def _identify(self, console: Console) -> dict:
         self._caps = console.capabilities()
+        if self._caps.has("bdinfo"):  # the camera's own word on its memory, where it has one
+            said = console.run("bdinfo", check_errors=False, expect_chars=2048)
+            mm = memory_map_from_bdinfo(said.decode("latin-1"), memory_map(self.plan.model))
+            self.plan.check_memory(mm)
         console.require("sf", "it cannot read its SPI flash into RAM (read-mem still works)")
         console.require("md", "this tool reads memory with md")
         version = console.run("version", expect_chars=400).decode("latin-1").strip().splitlines()

@@ -119,6 +119,34 @@ class MemoryMap:
             )
 
 
+_BANK = re.compile(
+    r"DRAM bank\s*=\s*0x[0-9a-f]+\s*\r?\n-> start\s*=\s*0x([0-9a-f]+)\s*\r?\n"
+    r"-> size\s*=\s*0x([0-9a-f]+)",
+    re.I,
+)
+_SP = re.compile(r"^(?:sp start|irq_sp)\s*=\s*0x([0-9a-f]+)", re.I | re.M)
+_RESERVED = re.compile(r"reserved\[\d+\]\s*\[0x([0-9a-f]+)-", re.I)
+STACK_MARGIN = 0x100000  # below U-Boot's initial stack pointer, room for its stack to grow
+
+
+def memory_map_from_bdinfo(text: str, fallback: MemoryMap) -> MemoryMap:
+    """What a target's own `bdinfo` says (U-Boot's board info: its DRAM bank; where its
+    stack starts, `sp start`/`irq_sp`; on newer builds the lmb reservations): the DRAM it
+    names, free below the lowest of the stack (less STACK_MARGIN), the reservations and the
+    fallback's reserved start. The fallback where bdinfo names no DRAM bank."""
+    bank = _BANK.search(text)
+    if bank is None:
+        return fallback
+    start, size = int(bank.group(1), 16), int(bank.group(2), 16)
+    tops = [start + size]
+    tops += [int(m, 16) - STACK_MARGIN for m in _SP.findall(text)]
+    tops += [int(m, 16) for m in _RESERVED.findall(text)]
+    if fallback.dram_start <= start < fallback.dram_start + fallback.dram_size:
+        tops.append(fallback.reserved_from)
+    reserved = min(t for t in tops if t > start) if any(t > start for t in tops) else start
+    return MemoryMap(start, size, reserved, "the target's bdinfo")
+
+
 def memory_map(model: str) -> MemoryMap:
     """The model's DRAM map; for a model without a built-in table, the Infinity3 cameras'."""
     name = _models()["models"].get(model)

@@ -35,7 +35,7 @@ import pytest
 from .console import Capabilities, Console
 from .errors import PortError
 from .expect import SerialExpect
-from .partitions import model_table
+from .partitions import MemoryMap, memory_map_from_bdinfo, model_table
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
@@ -50,11 +50,7 @@ DEFAULTS = {"baud": "115200", "model": "y203c"}
 # (DRAM start, size) when the target does not say (bdinfo): the model's board
 MODEL_DRAM = {"mainline": (0x40000000, 0x8000000)}
 CAMERA_DRAM = (0x20000000, 0x4000000)  # MStar Infinity3: 64 MiB at 0x20000000
-_BDINFO = re.compile(
-    rb"DRAM bank\s*=\s*0x[0-9a-f]+\s*\r?\n-> start\s*=\s*0x([0-9a-f]+)\s*\r?\n"
-    rb"-> size\s*=\s*0x([0-9a-f]+)",
-    re.I,
-)
+_NOTHING = MemoryMap(0, 0, 0, "no bdinfo")  # memory_map_from_bdinfo's "found no bank"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -213,9 +209,10 @@ def uboot_target(pytestconfig: pytest.Config, uboot_transport: Transport) -> Tar
     caps = c.capabilities()
     found = None
     if caps.has("bdinfo"):
-        found = _BDINFO.search(c.run("bdinfo", check_errors=False, expect_chars=2048))
-    if found:
-        dram = (int(found.group(1), 16), int(found.group(2), 16))
+        said = c.run("bdinfo", check_errors=False, expect_chars=2048).decode("latin-1")
+        found = memory_map_from_bdinfo(said, _NOTHING)
+    if found is not None and found is not _NOTHING:
+        dram = (found.dram_start, found.dram_size)
         source = "bdinfo"
     else:
         dram = MODEL_DRAM.get(model, CAMERA_DRAM)

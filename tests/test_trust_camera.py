@@ -241,3 +241,34 @@ def test_the_models_dram_map():
 
     assert model_table("y203c") is not None
     assert memory_map("y203c").usable == (0x20000000, 0x23000000)
+
+
+def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_path):
+    """The mainline profile answers bdinfo as U-Boot 2023.01 under QEMU did (captured): DRAM
+    0x40000000 + 128 MiB, lmb reservations from 0x45df3000. A window there is refused after
+    the camera said so; one below it passes (and the backup then stops: no `sf`)."""
+    from harness.backup import Backup, Plan
+    from harness.errors import CommandMissing, UsageError
+    from harness.partitions import memory_map, memory_map_from_bdinfo
+    from harness.transport import Transport
+    from tests.conftest import ROOT
+
+    text = (ROOT / "emulator" / "profiles" / "mainline-bdinfo.txt").read_text()
+    mm = memory_map_from_bdinfo(text, memory_map("y203c"))
+    assert (mm.dram_start, mm.dram_size, mm.usable) == (
+        0x40000000,
+        0x8000000,
+        (0x40000000, 0x45DF3000),
+    )
+    assert memory_map_from_bdinfo("no bank here", memory_map("y203c")) == memory_map("y203c")
+    emu = emulator(bytes(0x20000), "mainline", at_prompt=True)
+    for ram, error in ((0x45F00000, UsageError), (0x41000000, CommandMissing)):
+        t = Transport(emu.port)
+        try:
+            plan = Plan("y203c", tmp_path / hex(ram), (ROOTFS,), ram=ram, via="md")
+            with pytest.raises(error) as caught:
+                Backup(t, plan, say=lambda s: None, timeout=3.0, power_timeout=10).run()
+        finally:
+            t.close()
+        if error is UsageError:
+            assert "bdinfo" in str(caught.value)
