@@ -162,6 +162,8 @@ def collect(
     _check(data, record, header, card_file)
     parts = select(table, which)
     all_ = which == "all"
+    for name in [n for p in parts for n in output_names(p, model, all_)] + ["manifest.json"]:
+        refuse_link(out_dir / name)  # all of them before any is written
     written = []
     entries = manifest.setdefault("partitions", {})
     for p in parts:

@@ -113,11 +113,13 @@ def camera(tmp_path_factory):
         yield link
 
 
-@pytest.mark.parametrize("name", ["mem.bin", "mem.bin.part", "mem.bin.journal", "session.log"])
-@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+@pytest.mark.parametrize(
+    "name, kind",
+    [(n, "symlink") for n in ("mem.bin", "mem.bin.part", "mem.bin.journal", "session.log")]
+    # a hard link at the output itself is an existing output: refused as such (exit 2)
+    + [(n, "hardlink") for n in ("mem.bin.part", "mem.bin.journal", "session.log")],
+)
 def test_read_mem_refuses_links_at_every_name(camera, tmp_path, victim, name, kind):
-    if kind == "hardlink" and name == "mem.bin":
-        pytest.skip("an existing output is refused as existing (exit 2), link or not")
     plant(tmp_path / name, victim, kind)
     r = uboot_dump(
         "read-mem", "--port", str(camera), "--start", "0x14000000", "--length", "0x100",

@@ -174,3 +174,22 @@ def test_a_resumed_backup_refuses_an_edited_manifest(finished, tmp_path):
     )  # fmt: skip
     one_error(r, 2, "--restart")  # before the port is opened (it does not exist)
     assert not (out / "sys_y203c").exists()
+
+
+@pytest.mark.parametrize("name", ["sys_y203c", "home_y203c", "manifest.json"])
+def test_sd_collect_refuses_a_link_at_each_name_it_writes(finished, tmp_path, name):
+    out0, card_file = finished
+    out = tmp_path / "out"
+    shutil.copytree(out0, out)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"the user's")
+    if name == "manifest.json":  # the manifest is read first: a link is refused as a name
+        (out / name).unlink()
+        (out / name).symlink_to(out0 / name)
+    else:
+        (out / name).symlink_to(victim)
+    r = uboot_dump("sd-collect", str(card_file), "-o", str(out))
+    assert r.returncode == 12, r.stderr
+    assert b"symbolic link" in r.stderr.splitlines()[-1]
+    assert victim.read_bytes() == b"the user's"
+    assert not (out / "sys_y203c").exists() or name == "sys_y203c"  # nothing written first
