@@ -203,12 +203,12 @@ class Backup:
 
     def _identify(self, console: Console) -> dict:
         self._caps = console.capabilities()
+        console.require("sf", "it cannot read its SPI flash into RAM (read-mem still works)")
+        console.require("md", "this tool reads memory with md")
         if self._caps.has("bdinfo"):  # the camera's own word on its memory, where it has one
             said = console.run("bdinfo", check_errors=False, expect_chars=2048)
             mm = memory_map_from_bdinfo(said.decode("latin-1"), memory_map(self.plan.model))
             self.plan.check_memory(mm)
-        console.require("sf", "it cannot read its SPI flash into RAM (read-mem still works)")
-        console.require("md", "this tool reads memory with md")
         version = console.run("version", expect_chars=400).decode("latin-1").strip().splitlines()
         probe = console.run("sf probe", expect_chars=400).decode("latin-1").strip().splitlines()
         return {

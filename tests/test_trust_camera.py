@@ -244,31 +244,51 @@ def test_the_models_dram_map():
 
 
 def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_path):
-    """The mainline profile answers bdinfo as U-Boot 2023.01 under QEMU did (captured): DRAM
-    0x40000000 + 128 MiB, lmb reservations from 0x45df3000. A window there is refused after
-    the camera said so; one below it passes (and the backup then stops: no `sf`)."""
+    """The Yi cameras' U-Boot has no bdinfo (the model's data decides there); a build that
+    has one is believed. The parser on U-Boot 2023.01's own bdinfo (captured under QEMU):
+    DRAM 0x40000000 + 128 MiB, lmb reservations from 0x45df3000. Then a camera whose build
+    answers bdinfo in that format, with its stack at 0x21800000: a window reaching past
+    0x21700000 is refused once the camera has said so, one below passes."""
+    import json
+
+    from emulator.profile import load
     from harness.backup import Backup, Plan
-    from harness.errors import CommandMissing, UsageError
+    from harness.errors import UsageError
     from harness.partitions import memory_map, memory_map_from_bdinfo
     from harness.transport import Transport
     from tests.conftest import ROOT
 
     text = (ROOT / "emulator" / "profiles" / "mainline-bdinfo.txt").read_text()
     mm = memory_map_from_bdinfo(text, memory_map("y203c"))
-    assert (mm.dram_start, mm.dram_size, mm.usable) == (
-        0x40000000,
-        0x8000000,
-        (0x40000000, 0x45DF3000),
-    )
+    assert (mm.dram_start, mm.dram_size) == (0x40000000, 0x8000000)
+    assert mm.usable == (0x40000000, 0x45DF3000)
     assert memory_map_from_bdinfo("no bank here", memory_map("y203c")) == memory_map("y203c")
-    emu = emulator(bytes(0x20000), "mainline", at_prompt=True)
-    for ram, error in ((0x45F00000, UsageError), (0x41000000, CommandMissing)):
+
+    mstar = load("mstar")
+    table = json.loads(mstar.command_table.read_text())
+    qemu = json.loads(
+        (ROOT / "emulator" / "profiles" / "commands-2023.01-qemu_arm.json").read_text()
+    )
+    table["commands"]["bdinfo"] = qemu["commands"]["bdinfo"]
+    (tmp_path / "table.json").write_text(json.dumps(table))
+    said = text.replace("0x40000000", "0x20000000").replace("0x08000000", "0x04000000")
+    said = said.replace("0x46df7e90", "0x21800000").replace("0x46df7ea0", "0x21800010")
+    said = "\n".join(line for line in said.splitlines() if "reserved[" not in line) + "\n"
+    commands = mstar.commands + ("bdinfo",) if mstar.commands else ()
+    with_bdinfo = mstar.with_(command_table=tmp_path / "table.json", bdinfo=said, commands=commands)
+    emu = emulator(camera_flash(7), with_bdinfo, at_prompt=True)
+    for ram in (0x21600000, 0x21000000):
         t = Transport(emu.port)
         try:
             plan = Plan("y203c", tmp_path / hex(ram), (ROOTFS,), ram=ram, via="md")
-            with pytest.raises(error) as caught:
-                Backup(t, plan, say=lambda s: None, timeout=3.0, power_timeout=10).run()
+            job = Backup(t, plan, say=lambda s: None, timeout=3.0, power_timeout=10)
+            if ram == 0x21600000:
+                with pytest.raises(UsageError, match="the target's bdinfo"):
+                    job.run()
+            else:
+                job.run()
+                assert (tmp_path / hex(ram) / "sys_y203c").read_bytes() == camera_flash(7)[
+                    ROOTFS.offset : ROOTFS.end
+                ]
         finally:
             t.close()
-        if error is UsageError:
-            assert "bdinfo" in str(caught.value)
