@@ -577,3 +577,27 @@ def test_the_option_does_what_it_says(row, cam, image, tmp_path, request):
         check(cam, image, tmp_path, request.getfixturevalue("sd_backup"))
     else:
         check(cam, image, tmp_path)
+
+
+def test_every_option_and_positional_has_help_and_its_default_shows():
+    from harness.partitions import models
+
+    def walk(parser: argparse.ArgumentParser):
+        for a in parser._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for sub in a.choices.values():
+                    yield from walk(sub)
+            elif not isinstance(a, argparse._HelpAction):
+                yield parser, a
+
+    for parser, a in walk(build_parser()):
+        assert a.help, f"{parser.prog} {a.dest}: no help"
+        text = parser.format_help()
+        if a.default not in (None, False) and a.option_strings and "default" not in a.help:
+            hexadecimal = getattr(a.type, "__name__", "") in ("address", "size", "chunk")
+            shown = f"0x{a.default:x}" if hexadecimal else a.default
+            assert f"(default: {shown})" in " ".join(text.split()), f"{parser.prog} {a.dest}"
+    backup_help = " ".join(
+        build_parser()._subparsers._group_actions[0].choices["backup"].format_help().split()
+    )
+    assert all(m in backup_help for m in models())
