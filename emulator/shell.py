@@ -18,27 +18,11 @@ from __future__ import annotations
 import weakref
 from typing import Optional
 
-from .commands import CMD_RET_USAGE, Command, command_table
+from .commands import CMD_RET_USAGE, command_table, find_command, usage_text
 from .lineedit import LineEditor
 from .target import Target
 
 CMD_FLAG_REPEAT = 1
-
-
-def find_command(cmds: dict[str, Command], word: str) -> Optional[Command]:
-    """find_cmd_tbl(): the full name, or the one command the abbreviation fits."""
-    name = word.split(".", 1)[0]
-    if name in cmds:
-        return cmds[name]
-    hits = [c for n, c in cmds.items() if n.startswith(name)]
-    return hits[0] if len(hits) == 1 else None
-
-
-def usage_text(cmd: Command) -> str:
-    """cmd_usage() with CONFIG_SYS_LONGHELP."""
-    if cmd.help is None:
-        return f"{cmd.name} - {cmd.usage}\n\nUsage:\n{cmd.name} - No additional help available.\n"
-    return f"{cmd.name} - {cmd.usage}\n\nUsage:\n{cmd.name} {cmd.help}\n"
 
 
 # -- the simple parser (cli_simple.c) ------------------------------------------------------

@@ -17,7 +17,6 @@ import json
 import os
 import re
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -26,12 +25,13 @@ from . import sdfind
 from .bringup import BringUp
 from .console import KNOWN_PROMPTS, Capabilities, Console, Garbled
 from .errors import CommandFailed, NoPrompt, ResumeRefused, SdUnavailable, TargetReset, UsageError
-from .jffs2.nodes import scan
 from .partitions import MemoryMap, Partition, memory_map, memory_map_from_bdinfo, output_names
 from .policy import ReadOnlyPolicy, SdWriteGuard
+from .publish import publish
 from .reader import DEFAULT_CHUNK, MemoryReader
 from .replies import ReplyError, sf_read_reply
 from .safeio import open_append, write_atomic
+from .sdbackup import SdBackup
 from .sdcopy import Region
 from .sdfile import NAME as SD_FILE
 from .sdfind import Layout
@@ -231,8 +231,6 @@ class Backup:
                 raise
             self.say(f"SD path not used: {exc}; reading over the serial line (md) instead")
             return False
-        from .sdbackup import SdBackup
-
         SdBackup(self, layout, sdfile).run(console)
         return True
 
@@ -334,50 +332,3 @@ class Backup:
                 f"{self.plan.out_dir} (another camera's backup, or the flash changed since): "
                 "back up into a new directory, or add --restart to read it again and replace it"
             )
-
-
-def publish(
-    out_dir: Path, names: list[str], p: Partition, data: bytes, say: Callable[[str], None]
-) -> dict:
-    """A partition's image is in out_dir/names[0]: its other names as hard links, and its
-    manifest entry (with the JFFS2 check). The same for the md path and sd-collect."""
-    target = out_dir / names[0]
-    for extra in names[1:]:
-        link = out_dir / extra
-        if link.exists():
-            link.unlink()
-        os.link(target, link)
-    entry: dict = {
-        "files": names,
-        "partition": p.name,
-        "mtd": p.index,
-        "offset": p.offset,
-        "size": p.size,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "crc32": f"{zlib.crc32(data):08x}",
-    }
-    check = jffs2_report(data)
-    if check is not None:
-        entry["jffs2"] = check
-        for problem in check["problems"]:
-            say(f"{p.name}: JFFS2 check: {problem} (the bytes are kept as read)")
-    return entry
-
-
-def jffs2_report(data: bytes) -> Optional[dict]:
-    """Node-header check of an image, or None if it holds no JFFS2 at all."""
-    s = scan(data)
-    if s.layout is None:
-        return None
-    problems = [f"{why} at 0x{off:x}" for off, why in s.crc_errors[:20]]
-    if len(s.crc_errors) > 20:
-        problems.append(f"... {len(s.crc_errors) - 20} more")
-    if s.layout != "little":
-        problems.append(f"layout is {s.layout}, not little-endian in flash order")
-    return {
-        "layout": s.layout,
-        "nodes": dict(s.nodes),
-        "crc_errors": len(s.crc_errors),
-        "erased_bytes": s.erased,
-        "problems": problems,
-    }

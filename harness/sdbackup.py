@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import TYPE_CHECKING
+from typing import Any, Callable, Optional, Protocol
 
 from . import sdfind
 from .console import Console
@@ -18,12 +18,28 @@ from .sdcopy import Region, SdCopy, regions
 from .sdfile import NAME
 from .sdfind import Layout, SdFile
 
-if TYPE_CHECKING:
-    from .backup import Backup
+
+class Session(Protocol):
+    """What the SD path needs of the job that keeps the camera's session (harness.backup):
+    its plan and manifest, its messages and progress, the write guard of its policy, a
+    way back to the prompt after a reset, and the flash read into RAM."""
+
+    plan: Any
+    manifest: dict
+    timeout: float
+    say: Callable[[str], None]
+    progress: Callable[[Any], Optional[Callable[[int], None]]]
+    policy: Any
+
+    def recovering(self, console: Console, step: Callable[[Console], Any], what: str) -> Any: ...
+
+    def flash_to_ram(self, console: Console, p: Any) -> None: ...
+
+    def save_manifest(self) -> None: ...
 
 
 class SdBackup:
-    def __init__(self, job: Backup, layout: Layout, sdfile: SdFile):
+    def __init__(self, job: Session, layout: Layout, sdfile: SdFile):
         self.job = job
         self.layout = layout
         self.file = sdfile

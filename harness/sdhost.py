@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from . import records
-from .backup import publish
 from .errors import OutputError, UsageError, VerifyFailed
 from .fat32 import SECTOR
 from .partitions import output_names, select
+from .publish import publish
 from .safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
 from .sdfile import NAME, Header, SdFileError, pattern
 

@@ -71,3 +71,19 @@ def command_table(profile: Profile) -> dict[str, Command]:
             HANDLERS.get(name, not_emulated),
         )
     return out
+
+
+def find_command(cmds: dict[str, Command], word: str) -> Optional[Command]:
+    """find_cmd_tbl(): the full name, or the one command the abbreviation fits."""
+    name = word.split(".", 1)[0]
+    if name in cmds:
+        return cmds[name]
+    hits = [c for n, c in cmds.items() if n.startswith(name)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def usage_text(cmd: Command) -> str:
+    """cmd_usage() with CONFIG_SYS_LONGHELP."""
+    if cmd.help is None:
+        return f"{cmd.name} - {cmd.usage}\n\nUsage:\n{cmd.name} - No additional help available.\n"
+    return f"{cmd.name} - {cmd.usage}\n\nUsage:\n{cmd.name} {cmd.help}\n"

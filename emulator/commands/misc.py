@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from ..events import Reset
 from ..target import Target
-from . import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_USAGE, handles
+from . import (
+    CMD_RET_FAILURE,
+    CMD_RET_SUCCESS,
+    CMD_RET_USAGE,
+    command_table,
+    find_command,
+    handles,
+    usage_text,
+)
 
 
 @handles("help", "?")
 def do_help(t: Target, argv: list[str], repeat: bool) -> int:
-    from .. import shell
-    from . import command_table
-
     cmds = command_table(t.profile)
     width = t.profile.help_width
     if len(argv) == 1:
@@ -25,14 +30,14 @@ def do_help(t: Target, argv: list[str], repeat: bool) -> int:
         return CMD_RET_SUCCESS
     rc = CMD_RET_SUCCESS
     for name in argv[1:]:
-        cmd = shell.find_command(cmds, name)
+        cmd = find_command(cmds, name)
         if cmd is None:
             t.out(
                 f"Unknown command '{name}' - try 'help' without arguments "
                 "for list of all known commands\n\n"
             )
         else:
-            t.out(shell.usage_text(cmd))
+            t.out(usage_text(cmd))
         rc = CMD_RET_FAILURE  # cmd_usage() returns 1 too
     return rc
 
