@@ -14,15 +14,20 @@ def uboot_dump(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )
 
 
-def one_error(r: subprocess.CompletedProcess, code: int, text: str = "") -> str:
-    """The run failed as the README promises: exit `code`, exactly one line on stderr, the
-    tool's error line (holding `text`), no traceback."""
+def one_error(
+    r: subprocess.CompletedProcess, code: int, text: str = "", *, after_notes: bool = False
+) -> str:
+    """The run failed as the README promises: exit `code`, one error line (holding `text`)
+    and no traceback; the only line on stderr, or with `after_notes` the last one, after
+    notes the tool printed on the way."""
     err = r.stderr.decode() if isinstance(r.stderr, bytes) else r.stderr
     lines = err.splitlines()
+    errors = [line for line in lines if line.startswith("uboot-dump: error: ")]
     assert r.returncode == code, err
-    assert len(lines) == 1 and lines[0].startswith("uboot-dump: error: "), err
-    assert text in lines[0] and "Traceback" not in err, err
-    return lines[0]
+    assert len(errors) == 1 and lines[-1] == errors[0], err
+    assert after_notes or len(lines) == 1, err
+    assert text in errors[0] and "Traceback" not in err, err
+    return errors[0]
 
 
 @contextlib.contextmanager

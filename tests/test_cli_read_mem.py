@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tests.run_cli import uboot_dump
+from tests.run_cli import one_error, uboot_dump
 
 RAM = 0x21000000
 
@@ -40,12 +40,6 @@ def test_summary_and_json(emulator, image, tmp_path):
     assert summary["bytes"] == 0x100 and summary["erased_chunks_skipped"] == 0
 
 
-def one_line_error(r, code, text):
-    lines = r.stderr.decode().splitlines()
-    assert r.returncode == code, r.stderr
-    assert len(lines) == 1 and lines[0].startswith("uboot-dump: error: ") and text in lines[0]
-
-
 def test_port_cannot_be_opened(tmp_path):
     r = uboot_dump(
         "read-mem",
@@ -58,7 +52,7 @@ def test_port_cannot_be_opened(tmp_path):
         "-o",
         str(tmp_path / "x"),
     )
-    one_line_error(r, 3, "cannot open /dev/nonexistent-tty")
+    one_error(r, 3, "cannot open /dev/nonexistent-tty")
 
 
 def test_wrong_prompt(emulator, image, tmp_path):
@@ -78,7 +72,7 @@ def test_wrong_prompt(emulator, image, tmp_path):
         "-o",
         str(tmp_path / "x"),
     )
-    one_line_error(r, 4, "the console's prompt is 'MStar # ', not '=> ' (--prompt)")
+    one_error(r, 4, "the console's prompt is 'MStar # ', not '=> ' (--prompt)")
 
 
 @pytest.mark.parametrize(
@@ -91,7 +85,7 @@ def test_wrong_prompt(emulator, image, tmp_path):
 )
 def test_bad_arguments(tmp_path, args, text):
     r = uboot_dump("read-mem", "--port", "/dev/null", *args, "-o", str(tmp_path / "x"))
-    one_line_error(r, 2, text)
+    one_error(r, 2, text)
 
 
 def test_existing_output_is_not_overwritten(emulator, image, tmp_path):
@@ -101,7 +95,7 @@ def test_existing_output_is_not_overwritten(emulator, image, tmp_path):
     r = uboot_dump(
         "read-mem", "--port", emu.port, "--start", "0x21000000", "--length", "16", "-o", str(out)
     )
-    one_line_error(r, 2, "exists")
+    one_error(r, 2, "exists")
     assert out.read_bytes() == b"keep"
 
 
@@ -127,6 +121,6 @@ def test_target_reset_or_adapter_gone_keeps_state_for_resume(
         "-o",
         str(out),
     )
-    one_line_error(r, code, text)
+    one_error(r, code, text)
     assert not out.exists()
     assert (tmp_path / "r.bin.journal").exists() and (tmp_path / "r.bin.part").exists()

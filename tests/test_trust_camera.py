@@ -12,7 +12,7 @@ import pytest
 
 from harness.partitions import model_table
 from tests import sdcards
-from tests.run_cli import uboot_dump, uboot_emu
+from tests.run_cli import one_error, uboot_dump, uboot_emu
 from tests.sdfixtures import (
     TABLE,
     card_as_expected,
@@ -40,13 +40,6 @@ def camera_flash(seed: int) -> bytes:
     return bytes(flash)
 
 
-def one_error_line(r) -> str:
-    lines = r.stderr.decode().strip().splitlines()
-    assert lines and lines[-1].startswith("uboot-dump: error: "), r.stderr
-    assert b"Traceback" not in r.stderr
-    return lines[-1]
-
-
 def backup(port: Path, out: Path, *extra: str):
     return uboot_dump(
         "backup", "--port", str(port), "--model", "y203c", "-o", str(out), "--via", "md",
@@ -70,7 +63,7 @@ def test_another_cameras_backup_is_not_taken_for_this_ones(tmp_path):
     with uboot_emu(img2, tmp_path / "p2", "--at-prompt", "--baud", "0"):
         r = backup(tmp_path / "p2", out)
         assert r.returncode == 8
-        line = one_error_line(r)
+        line = one_error(r, r.returncode, after_notes=True)
         assert "ROOTFS" in line and "--restart" in line and "new directory" in line
         assert {k: v for k, v in contents(out).items() if k != "bootlog.txt"} == before
         r = backup(tmp_path / "p2", out, "--restart")
@@ -91,7 +84,7 @@ def test_a_wrong_prompt_is_exit_4_and_log_records_the_session(tmp_path):
     with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0"):
         r = backup(tmp_path / "p", tmp_path / "o1", "--prompt", "WRONG # ")
         assert r.returncode == 4
-        assert "MStar # " in one_error_line(r)
+        assert "MStar # " in one_error(r, r.returncode, after_notes=True)
         r = backup(tmp_path / "p", tmp_path / "o2", "--log", str(log), "--partitions", "ROOTFS")
     assert r.returncode == 0, r.stderr
     text = log.read_bytes()
@@ -115,7 +108,7 @@ def test_ram_windows_outside_free_dram_are_refused_before_the_port_opens(tmp_pat
         "-o", str(tmp_path / "o"), "--ram", ram, "--via", via,
     )  # fmt: skip
     assert r.returncode == 2  # not 3: the port was never opened
-    assert "not inside the RAM the tool may use" in one_error_line(r)
+    assert "not inside the RAM the tool may use" in one_error(r, r.returncode, after_notes=True)
     assert not (tmp_path / "o").exists()
 
 
@@ -131,7 +124,7 @@ def test_a_boot_log_partition_too_big_for_the_window_is_refused(tmp_path):
         "--bootlog", str(log), "--partitions", "ROOTFS",
     )  # fmt: skip
     assert r.returncode == 2
-    line = one_error_line(r)
+    line = one_error(r, r.returncode, after_notes=True)
     assert "beyond the 256 MiB flash" in line or "RAM" in line
 
 
@@ -156,7 +149,7 @@ def test_boot_log_tables_are_checked(tmp_path, rows, why):
         "--bootlog", str(log), "--table-from", "bootlog",
     )  # fmt: skip
     assert r.returncode == 2
-    assert why in one_error_line(r)
+    assert why in one_error(r, r.returncode, after_notes=True)
 
 
 # -- the SD path: what the card holds is checked, whatever the records say --------------------
@@ -190,7 +183,9 @@ def test_a_block_the_card_lost_after_a_complete_run_is_copied_again(sd_camera, t
     first = find_pattern_sector(original, 3 * 2048)  # the file lies in one piece
     write_at(card, first, read_at(original, first, 2048 * 512))
     r = collect(card, out)
-    assert r.returncode == 7 and "run the same backup again" in one_error_line(r)
+    assert r.returncode == 7 and "run the same backup again" in one_error(
+        r, r.returncode, after_notes=True
+    )
     with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0", "--sd", str(card)):
         r = sd_backup(tmp_path / "p", out)
     assert r.returncode == 0, r.stderr
@@ -232,7 +227,7 @@ def test_sd_collect_of_the_pc_side_prepared_copy_says_so(sd_camera, tmp_path):
         assert sd_backup(tmp_path / "p", out).returncode == 0
     r = uboot_dump("sd-collect", str(pc_copy), "-o", str(out))
     assert r.returncode == 7
-    assert "still holds the prepared pattern" in one_error_line(r)
+    assert "still holds the prepared pattern" in one_error(r, r.returncode, after_notes=True)
     assert not (out / "sys_y203c").exists()
 
 
