@@ -1,5 +1,5 @@
-"""Direct tests of the pure pieces: the command policy, the journal (torn lines, header
-mismatches, damage), mtdparts parsing, units and the progress line."""
+"""Direct tests of the pure pieces: the journal (torn lines, header mismatches, damage),
+mtdparts parsing, units and the progress line (the command policy: test_policy.py)."""
 
 from __future__ import annotations
 
@@ -11,76 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.errors import Refused, ResumeRefused, UsageError
+from harness.errors import ResumeRefused, UsageError
 from harness.journal import Entry, Journal
 from harness.partitions import Partition, from_bootlog, parse_mtdparts
-from harness.policy import ReadOnlyPolicy
 from harness.progress import Progress
 from harness.units import human_bytes, human_time, parse_seconds, parse_size
-
-WINDOW = ReadOnlyPolicy(ram_window=(0x21000000, 0x21100000))
-
-
-# -- the command policy -------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "command",
-    [
-        "md.l 21000000 40",
-        "md 0",
-        "crc32 21000000 100",
-        "help",
-        "help md",
-        "version",
-        "printenv",
-        "bdinfo",
-        "sf probe",
-        "sf read 21000000 1d0000 100000",
-        "mw.b 21000000 ff 100000",
-        "mw.l 210ffffc 0",
-        "cp.b 14000000 21000000 100",
-        "q1abcdef",
-    ],
-)
-def test_policy_allows(command):
-    WINDOW.check(command)
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        "mw 20fffffc 0",  # below the window
-        "mw.l 210ffffd 0",  # one byte past its end
-        "mw.b 21000000 ff 100001",
-        "cp.b 21000000 20000000 10",
-        "sf read 22000000 0 10",
-        "sf read 21000000 0 100001",
-        "sf write 21000000 0 10",
-        "sf erase 0 10000",
-        "crc32 21000000 10 21000100",  # a store address writes memory
-        "setenv a b",
-        "saveenv",
-        "md 0;saveenv",
-        "md 0 'x'",
-        "md $addr",
-        "md\t0\r",
-        "",
-        "   ",
-        "mw.x 21000000 0",
-        "mw 21000000 0 1g",
-        "help.l",
-        "q1abcdeg",
-        "md é",
-    ],
-)
-def test_policy_refuses(command):
-    with pytest.raises(Refused):
-        WINDOW.check(command)
-
-
-def test_policy_without_a_window_refuses_every_write():
-    with pytest.raises(Refused, match="outside the RAM window"):
-        ReadOnlyPolicy().check("mw.b 21000000 ff 1")
-
 
 # -- the journal --------------------------------------------------------------------------------
 HEADER = {"start": 0x21000000, "length": 0x3000, "chunk": 0x1000}

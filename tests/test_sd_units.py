@@ -1,5 +1,5 @@
-"""The SD path's pure pieces: the write guard in the command policy, the mmc reply parser,
-the UBDUMP.BIN header and pattern, FAT32 parsing against images mkfs.vfat and mtools make."""
+"""The SD path's pure pieces: the mmc reply parser, the UBDUMP.BIN header and pattern,
+FAT32 parsing against images mkfs.vfat and mtools make (its write guard: test_policy.py)."""
 
 from __future__ import annotations
 
@@ -11,69 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness import fat32
-from harness.errors import Refused
-from harness.policy import ReadOnlyPolicy, SdWriteGuard
 from harness.replies import MmcFailed, ReplyError, mmc_reply
 from harness.sdfile import Header, SdFileError, pattern, pattern_sector
 from tests import sdcards
-
-WINDOW = (0x21000000, 0x22C00000)
-
-
-def policy() -> tuple[ReadOnlyPolicy, SdWriteGuard]:
-    guard = SdWriteGuard()
-    return ReadOnlyPolicy(ram_window=WINDOW, sd_guard=guard), guard
-
-
-def test_mmc_write_only_of_just_proven_sectors_once_each():
-    p, guard = policy()
-    with pytest.raises(Refused, match="not just proven"):
-        p.check("mmc write 21000000 800 800")
-    guard.prove([(0x800, 0x800), (0x2000, 0x10)])
-    p.check("mmc write 21000000 800 800")
-    with pytest.raises(Refused):  # out of order
-        p.check("mmc write 21000000 800 800")
-    guard.prove([(0x800, 0x800)])
-    p.check("crc32 21000000 100")  # any other command voids the proof
-    with pytest.raises(Refused):
-        p.check("mmc write 21000000 800 800")
-    guard.prove([(0x800, 0x800)])
-    with pytest.raises(Refused):  # a different count
-        p.check("mmc write 21000000 800 801")
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        "mmc erase 0 10",
-        "mmc write 21000000 0 1",  # no proof
-        "mmc read 20000000 0 1",  # outside the RAM window
-        "mmc read 22bfff00 0 1",  # runs past its end
-        "mmc read 21000000 0x10 1",  # not plain hex
-        "mmc read 21000000 1g 1",
-        "mmc part",
-        "mmc setdsr 1",
-        "mmc dev 0 1 2",
-        "sf read 21000000 0X0 10",
-    ],
-)
-def test_policy_refuses(command):
-    p, _ = policy()
-    with pytest.raises(Refused):
-        p.check(command)
-
-
-def test_mmc_write_without_a_guard_is_refused_even_if_proven_elsewhere():
-    with pytest.raises(Refused, match="outside the SD path"):
-        ReadOnlyPolicy(ram_window=WINDOW).check("mmc write 21000000 0 1")
-
-
-@pytest.mark.parametrize(
-    "command", ["mmc dev 0", "mmc rescan", "mmc list", "mmc read 21000000 800 800"]
-)
-def test_policy_allows(command):
-    policy()[0].check(command)
-
 
 OK = b"\nMMC read: dev # 0, block # 2048, count 1024 ... 1024 blocks read: OK\n"
 
