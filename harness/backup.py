@@ -275,6 +275,11 @@ class Backup:
         if not names:
             raise UsageError(f"{p.name}: no output name (use --partitions all to dump it)")
         target = plan.out_dir / names[0]
+        if target.exists() and not plan.restart:
+            raise UsageError(
+                f"{target} exists, but manifest.json does not describe it: back up into a new "
+                "directory, remove it, or add --restart to read it again and replace it"
+            )
         self.say(f"{p.describe()}: sf read into RAM at 0x{plan.ram:x}")
         t0 = time.monotonic()
         console.run(f"mw.b {plan.ram:x} ff {p.size:x}", timeout=self.timeout + p.size / 50e6)

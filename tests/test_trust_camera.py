@@ -287,3 +287,18 @@ def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_pat
                 ]
         finally:
             t.close()
+
+
+def test_a_file_the_manifest_does_not_describe_is_not_replaced_unasked(tmp_path):
+    img = tmp_path / "cam.img"
+    img.write_bytes(camera_flash(8))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sys_y203c").write_bytes(b"a file of the user's")
+    with uboot_emu(img, tmp_path / "p", "--at-prompt", "--baud", "0"):
+        r = backup(tmp_path / "p", out, "--partitions", "ROOTFS")
+        assert "--restart" in one_error(r, 2, after_notes=True)
+        assert (out / "sys_y203c").read_bytes() == b"a file of the user's"
+        r = backup(tmp_path / "p", out, "--partitions", "ROOTFS", "--restart")
+    assert r.returncode == 0, r.stderr
+    assert (out / "sys_y203c").read_bytes() == camera_flash(8)[ROOTFS.offset : ROOTFS.end]
