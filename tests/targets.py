@@ -116,9 +116,11 @@ def qemu_uboot(arch: str, flash: Path, *, memory_mb: int = 128) -> Iterator[Serv
         with open(flash, "ab") as f:
             f.write(b"\xff" * (QEMU_FLASH_BANK - size))
     argv = [binary, "-M", "virt", *extra, "-m", str(memory_mb), "-nographic"]
-    # -nic none: no network card, so no option ROM (efi-virtio.rom, Debian's ipxe-qemu, which
-    # a --no-install-recommends set-up does not bring) is needed; U-Boot needs none here
-    argv += ["-monitor", "none", "-serial", "pty", "-nic", "none", "-bios", bios]
+    # the virt board's network card as captured (its ethaddr is in U-Boot's environment), but
+    # without its option ROM: efi-virtio.rom is Debian's ipxe-qemu, which a
+    # --no-install-recommends set-up does not bring, and U-Boot does not need it
+    argv += ["-monitor", "none", "-serial", "pty", "-global", "virtio-net-pci.romfile="]
+    argv += ["-bios", bios]
     argv += ["-drive", f"if=pflash,unit=1,file={flash},format=raw"]
     proc = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
