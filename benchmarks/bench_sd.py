@@ -29,8 +29,8 @@ from emulator import Emulator
 from harness.backup import Backup, Plan
 from harness.partitions import Partition, model_table, span
 from harness.transport import Transport
-from tests import sdcards
-from tests.run_cli import uboot_dump
+from tests.support import sdcards
+from tests.support.run_cli import uboot_dump
 
 BAUD = 115200
 BOUND = BAUD / 10 * 16 / 67  # md.l payload bytes/s at the line rate

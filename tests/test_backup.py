@@ -10,7 +10,7 @@ from harness.backup import Backup, Plan
 from harness.errors import CommandFailed
 from harness.partitions import model_table, select
 from harness.transport import Transport
-from tests.camera import (
+from tests.support.camera import (
     FIXTURE_TREES,
     HOME,
     ROOTFS,
@@ -18,7 +18,7 @@ from tests.camera import (
     jefferson_extract,
     tree_listing,
 )
-from tests.run_cli import uboot_dump
+from tests.support.run_cli import uboot_dump
 
 
 @pytest.fixture(scope="module")

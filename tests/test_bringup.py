@@ -16,8 +16,8 @@ from emulator import Emulator
 from harness.bringup import BringUp, State
 from harness.console import Console
 from harness.transport import Transport
-from tests.camera import ROOTFS
-from tests.run_cli import uboot_dump
+from tests.support.camera import ROOTFS
+from tests.support.run_cli import uboot_dump
 
 RAM = 0x21000000
 LOGIN_TEXT = b"yi-hack login: " * 5000  # what an interrupted md's ASCII column shows

@@ -10,7 +10,7 @@ from emulator.profile import load
 from harness.console import Console
 from harness.reader import MemoryReader
 from harness.transport import Transport
-from tests.run_cli import uboot_dump
+from tests.support.run_cli import uboot_dump
 
 RAM = 0x21000000
 ALL = load("mstar").command_table  # the vendor build's table, every command

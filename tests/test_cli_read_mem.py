@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tests.run_cli import one_error, uboot_dump
+from tests.support.run_cli import one_error, uboot_dump
 
 RAM = 0x21000000
 

@@ -2,9 +2,9 @@
 
 import random
 
-from tests import community
-from tests.camera import ROOTFS
-from tests.termclient import Term
+from tests.support import community
+from tests.support.camera import ROOTFS
+from tests.support.termclient import Term
 
 RAM = 0x21000000
 

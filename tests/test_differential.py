@@ -22,8 +22,8 @@ import pytest
 
 from emulator import Emulator
 from emulator.profile import load
-from tests.differential import Dialect, Step, Typist, commands, interrupted_md_lines
-from tests.targets import qemu_uboot, stop_at_prompt, vendor_build
+from tests.support.differential import Dialect, Step, Typist, commands, interrupted_md_lines
+from tests.support.targets import qemu_uboot, stop_at_prompt, vendor_build
 
 COMMANDS = int(os.environ.get("DIFF_COMMANDS", "320"))
 VENDOR_WINDOW = (0x21000000, 0x21100000)

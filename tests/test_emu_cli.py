@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 MSTAR = b"MStar # "
 

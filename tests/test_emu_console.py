@@ -7,7 +7,7 @@ import zlib
 import pytest
 
 from emulator.profile import load
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 MSTAR = b"MStar # "
 RAM = 0x21000000

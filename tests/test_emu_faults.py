@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from emulator.faults import KINDS, FaultSpecError, parse_spec
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 MSTAR = b"MStar # "
 CMD = "md.l 21000000 40"  # echo 16 characters, then 16 lines of 67

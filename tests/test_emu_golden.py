@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.conftest import CAPTURES
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 PROMPT = b"=> "
 

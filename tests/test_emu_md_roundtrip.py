@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 WIDTHS = {"b": 1, "w": 2, "l": 4, "q": 8}
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests import sdcards
-from tests.sdfixtures import read_at, same_card, snapshot, write_at
-from tests.termclient import Term
+from tests.support import sdcards
+from tests.support.sdfixtures import read_at, same_card, snapshot, write_at
+from tests.support.termclient import Term
 
 P = b"MStar # "
 

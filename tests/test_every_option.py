@@ -17,9 +17,9 @@ import pytest
 
 from harness.cli import build_parser
 from harness.sdfile import Header
-from tests.camera import FIXTURE_TREES, ROOTFS, flash_from_trees, mkfs
 from tests.conftest import FIXTURES
-from tests.run_cli import uboot_dump, uboot_emu
+from tests.support.camera import FIXTURE_TREES, ROOTFS, flash_from_trees, mkfs
+from tests.support.run_cli import uboot_dump, uboot_emu
 
 
 def parsed_options() -> set[str]:
@@ -301,8 +301,8 @@ def prepare_force(cam, image, tmp):
 @pytest.fixture(scope="module")
 def sd_backup(tmp_path_factory):
     """A finished SD backup: its -o directory and the card's UBDUMP.BIN, on the PC."""
-    from tests import sdcards
-    from tests.sdfixtures import prepared_card
+    from tests.support import sdcards
+    from tests.support.sdfixtures import prepared_card
 
     work = tmp_path_factory.mktemp("sd")
     flash = flash_from_trees(work, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")

@@ -14,7 +14,7 @@ import pytest
 
 from harness import errors
 from tests.conftest import ROOT
-from tests.run_cli import one_error, uboot_dump
+from tests.support.run_cli import one_error, uboot_dump
 
 
 def readme_codes() -> dict[int, str]:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.hil_targets import TARGETS, missing, run
+from tests.support.hil_targets import TARGETS, missing, run
 
 
 @pytest.mark.parametrize("name", TARGETS)

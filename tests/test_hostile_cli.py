@@ -13,9 +13,9 @@ import time
 import pytest
 
 from emulator import Emulator
-from tests.camera import FIXTURE_TREES, mkfs
 from tests.conftest import FIXTURES
-from tests.run_cli import one_error, uboot_dump
+from tests.support.camera import FIXTURE_TREES, mkfs
+from tests.support.run_cli import one_error, uboot_dump
 
 LOG = FIXTURES / "logs" / "community-rootfs-head.log"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from tests import jffs2_writer as jw
-from tests.camera import FIXTURE_TREES, mkfs
-from tests.run_cli import one_error
+from tests.support import jffs2_writer as jw
+from tests.support.camera import FIXTURE_TREES, mkfs
+from tests.support.run_cli import one_error
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY = 256 << 20
@@ -156,7 +156,7 @@ def test_a_full_disk_fails_loudly_and_leaves_nothing(tmp_path):
 
 
 # -- the fuzzer ---------------------------------------------------------------------------
-FUZZ = Path(__file__).resolve().parent / "jffs2_fuzz.py"
+FUZZ = Path(__file__).resolve().parent / "support" / "jffs2_fuzz.py"
 
 
 @pytest.mark.parametrize("count", [2000, pytest.param(20000, marks=pytest.mark.slow)])

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.fakeports import FakePort
-from tests.run_cli import uboot_dump
+from tests.support.fakeports import FakePort
+from tests.support.run_cli import uboot_dump
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import subprocess
 import pytest
 
 from harness.jffs2.nodes import swap_words
-from tests import jffs2_writer as jw
-from tests.camera import FIXTURE_TREES, mkfs, mkfs_path, tree_listing
-from tests.run_cli import uboot_dump
+from tests.support import jffs2_writer as jw
+from tests.support.camera import FIXTURE_TREES, mkfs, mkfs_path, tree_listing
+from tests.support.run_cli import uboot_dump
 
 PART = 0x1E0000
 

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from harness.jffs2.nodes import swap_words
 from harness.logparse import LogError, decode_log
-from tests import community
 from tests.conftest import FIXTURES
-from tests.run_cli import uboot_dump
+from tests.support import community
+from tests.support.run_cli import uboot_dump
 
 LOG = FIXTURES / "logs" / "community-rootfs-head.log"
 IMG = FIXTURES / "logs" / "community-rootfs-head.img"

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.run_cli import uboot_emu
+from tests.support.run_cli import uboot_emu
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harness.errors import DumpError, PortGone, TargetReset
 from harness.reader import MemoryReader
-from tests.run_cli import uboot_emu
+from tests.support.run_cli import uboot_emu
 
 RAM = 0x21000000
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from harness.jffs2.nodes import swap_words
-from tests import sdcards
-from tests.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
 from tests.conftest import FIXTURES, ROOT
+from tests.support import sdcards
+from tests.support.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
 
 README = (ROOT / "README.md").read_text()
 

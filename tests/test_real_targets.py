@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from emulator.relay import Relay
-from tests.camera import (
+from tests.support.camera import (
     FIXTURE_TREES,
     HOME,
     ROOTFS,
@@ -23,9 +23,9 @@ from tests.camera import (
     jefferson_extract,
     tree_listing,
 )
-from tests.differential import Step, Typist
-from tests.run_cli import uboot_dump
-from tests.targets import qemu_uboot, stop_at_prompt, vendor_build
+from tests.support.differential import Step, Typist
+from tests.support.run_cli import uboot_dump
+from tests.support.targets import qemu_uboot, stop_at_prompt, vendor_build
 
 FAST_BAUD = 3_000_000  # a paced line, fast enough for the default suite
 

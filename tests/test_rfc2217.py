@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from tests.camera import FIXTURE_TREES, ROOTFS, flash_from_trees
-from tests.run_cli import uboot_dump
+from tests.support.camera import FIXTURE_TREES, ROOTFS, flash_from_trees
+from tests.support.run_cli import uboot_dump
 
 RAM = 0x21000000
 

@@ -18,7 +18,7 @@ from harness.jffs2.extract import extract
 from harness.jffs2.fs import read_fs
 from harness.partitions import model_table, select
 from harness.transport import Transport
-from tests.camera import ROOTFS, flash_from_trees, mkfs_path, tree_listing
+from tests.support.camera import ROOTFS, flash_from_trees, mkfs_path, tree_listing
 
 NAMES = st.text(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", min_size=1, max_size=12

@@ -17,10 +17,10 @@ from harness.backup import Backup, Plan
 from harness.errors import CommandFailed, SdUnavailable
 from harness.partitions import select
 from harness.transport import Transport
-from tests import sdcards
-from tests.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
-from tests.run_cli import uboot_dump
-from tests.sdfixtures import (
+from tests.support import sdcards
+from tests.support.camera import FIXTURE_TREES, HOME, ROOTFS, flash_from_trees
+from tests.support.run_cli import uboot_dump
+from tests.support.sdfixtures import (
     TABLE,
     card_as_expected,
     card_copy,
@@ -411,7 +411,7 @@ def test_sd_collect_checks_every_block(emulator, flash, blank_card, tmp_path):
 # -- the emulated card's boot checks ----------------------------------------------------------
 def test_boot_checks_follow_the_card(flash, blank_card, tmp_path):
     from emulator.server import Emulator
-    from tests.termclient import Term
+    from tests.support.termclient import Term
 
     card = card_copy(blank_card, tmp_path)
     f = tmp_path / "sys_y203c"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from harness import fat32
 from harness.replies import MmcFailed, ReplyError, mmc_reply
 from harness.sdfile import Header, SdFileError, pattern, pattern_sector
-from tests import sdcards
+from tests.support import sdcards
 
 OK = b"\nMMC read: dev # 0, block # 2048, count 1024 ... 1024 blocks read: OK\n"
 

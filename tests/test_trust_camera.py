@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness.partitions import model_table
-from tests import sdcards
-from tests.run_cli import one_error, uboot_dump, uboot_emu
-from tests.sdfixtures import (
+from tests.support import sdcards
+from tests.support.run_cli import one_error, uboot_dump, uboot_emu
+from tests.support.sdfixtures import (
     TABLE,
     card_as_expected,
     card_copy,

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from harness import safeio
-from tests.camera import FIXTURE_TREES, mkfs
 from tests.conftest import FIXTURES
-from tests.run_cli import one_error, uboot_dump, uboot_emu
-from tests.sdfixtures import prepared_file
+from tests.support.camera import FIXTURE_TREES, mkfs
+from tests.support.run_cli import one_error, uboot_dump, uboot_emu
+from tests.support.sdfixtures import prepared_file
 
 VICTIM = b"a file of the user's that the tool must never write\n"
 

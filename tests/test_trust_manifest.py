@@ -12,9 +12,9 @@ import zlib
 import pytest
 
 from harness.sdfile import _HEADER
-from tests import sdcards
-from tests.run_cli import one_error, uboot_dump, uboot_emu
-from tests.sdfixtures import prepared_card, small_flash
+from tests.support import sdcards
+from tests.support.run_cli import one_error, uboot_dump, uboot_emu
+from tests.support.sdfixtures import prepared_card, small_flash
 
 
 @pytest.fixture(scope="module")

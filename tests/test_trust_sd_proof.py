@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from harness.sdfile import pattern
-from tests import sdcards
-from tests.cardcraft import Card, forge_crc
-from tests.run_cli import uboot_dump, uboot_emu
-from tests.sdfixtures import prepared_file, read_at, same_card, small_flash, snapshot
+from tests.support import sdcards
+from tests.support.cardcraft import Card, forge_crc
+from tests.support.run_cli import uboot_dump, uboot_emu
+from tests.support.sdfixtures import prepared_file, read_at, same_card, small_flash, snapshot
 
 USER = bytes((i * 131 + 7) & 0xFF for i in range(2 << 20))  # 2 MiB of a user's file
 # the block the attacks aim at: the tool copies region by region in blocks of 1 MiB from

@@ -17,7 +17,7 @@ from harness.console import Console
 from harness.errors import TargetReset
 from harness.reader import MD_SECONDS, MemoryReader
 from harness.transport import Transport
-from tests.termclient import Term
+from tests.support.termclient import Term
 
 RAM = 0x21000000
 

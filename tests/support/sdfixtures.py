@@ -10,8 +10,8 @@ from pathlib import Path
 
 from harness.partitions import model_table
 from harness.sdfile import PATTERN_MAGIC
-from tests import sdcards
-from tests.run_cli import uboot_dump
+from tests.support import sdcards
+from tests.support.run_cli import uboot_dump
 
 TABLE = model_table("y203c")
 USER_FILE = b"the user's own file\n" * 100

@@ -1,7 +1,7 @@
 """Start a target and run `pytest -m hil --uboot-port PORT` against it, as a user would with a
 camera; one command per target (tox has an env for each):
 
-    python -m tests.hil_targets TARGET [PYTEST ARGS]
+    python -m tests.support.hil_targets TARGET [PYTEST ARGS]
     (TARGET: qemu-arm, qemu-arm64, vendor, emu-mstar, emu-sigmastar, emu-mainline)
 
 The QEMU targets need qemu-system-arm and u-boot-qemu, the vendor build needs ../shared and
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Optional
 
-from tests.targets import (
+from tests.support.targets import (
     ROOT,
     qemu_skip_reason,
     qemu_uboot,
@@ -91,7 +91,9 @@ def run(
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in TARGETS:
-        sys.stderr.write(f"usage: python -m tests.hil_targets {{{','.join(TARGETS)}}} [ARGS]\n")
+        sys.stderr.write(
+            f"usage: python -m tests.support.hil_targets {{{','.join(TARGETS)}}} [ARGS]\n"
+        )
         return 2
     name, rest = argv[0], argv[1:]
     allow = "--allow-missing" in rest

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness import fat32
-from tests import sdcards
+from tests.support import sdcards
 
 
 @dataclass

@@ -13,7 +13,7 @@ from emulator.flashimage import assemble
 from emulator.profile import load
 from harness.partitions import span
 
-FIXTURE_TREES = Path(__file__).resolve().parent.parent / "fixtures" / "trees"
+FIXTURE_TREES = Path(__file__).resolve().parents[2] / "fixtures" / "trees"
 ROOTFS = span("y203c", "ROOTFS")  # (offset, size), from harness/models.json
 HOME = span("y203c", "HOME")
 

@@ -22,7 +22,7 @@ from typing import Iterator, Optional
 
 import serial
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("UBOOT_DUMP_SHARED", ROOT.parent / "shared"))
 ORACLE = SHARED / "oracles" / "uboot-2015.01-mstar-sandbox"
 QEMU = {

@@ -25,7 +25,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from harness.jffs2.extract import ExtractError, extract  # noqa: E402
 from harness.jffs2.fs import Jffs2Error, read_fs  # noqa: E402
