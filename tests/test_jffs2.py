@@ -244,3 +244,19 @@ def test_clean_removes_the_identity_and_keeps_the_rest(tmp_path):
     assert tree_listing(tmp_path / "u") == want
     r = uboot_dump("jffs2", "clean", str(dump), "-o", str(tmp_path / "x"), "--remove", "no/such")
     assert r.returncode != 0 and "no no/such in the image" in r.stderr.decode()
+
+
+def test_only_the_node_module_knows_the_jffs2_layout():
+    """One module (harness/jffs2/nodes.py) reads node fields; the others go through it, and
+    jefferson is used only for its decompressors (no jefferson.jffs2, no global state)."""
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parent.parent / "harness" / "jffs2"
+    for path in pkg.glob("*.py"):
+        text = path.read_text()
+        if path.name != "nodes.py":
+            assert "unpack_from" not in text and ".unpack(" not in text, path.name
+            assert "0x1985" not in text and "Struct(" not in text, path.name
+        if "jefferson" in text:
+            assert path.name == "decompress.py", path.name
+            assert "jefferson.jffs2" not in text and "jefferson.compression" in text

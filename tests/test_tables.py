@@ -37,3 +37,27 @@ def test_bootlog_tables():
         from_bootlog(log.rsplit("0x0000000500", 1)[0])
     with pytest.raises(UsageError, match="no partition table"):
         from_bootlog("U-Boot 2015.01\n")
+
+
+def test_one_file_holds_each_models_partition_table():
+    """harness/models.json: the emulator's profiles, the backup, the tests, the demo and the
+    benchmarks read it; no other file spells a table out (HOME's size is the tell)."""
+
+    from emulator.profile import load
+    from harness.partitions import MODELS_FILE, model_table, models
+
+    table = model_table("y203c")
+    for profile in ("mstar", "sigmastar"):
+        parts = load(profile).partitions
+        assert [(p.name, p.start, p.size) for p in parts] == [
+            (p.name, p.offset, p.size) for p in table
+        ]
+    assert set(models()) == {"y203c", "h201c", "y25", "y23"}
+    root = MODELS_FILE.parent.parent
+    spelled = []
+    for sub in ("harness", "emulator", "tests", "scripts", "benchmarks", "fixtures"):
+        for path in (root / sub).rglob("*"):
+            if path.is_file() and path.suffix in ("", ".py", ".json", ".log", ".sh"):
+                if path != MODELS_FILE and "c3" + "0000" in path.read_text("latin-1").lower():
+                    spelled.append(str(path.relative_to(root)))
+    assert spelled == [], spelled
