@@ -162,7 +162,7 @@ def test_sd_prepare_refuses_a_link_at_its_file(tmp_path, victim):
 
 
 def test_sd_collect_refuses_links_at_its_outputs(tmp_path, victim):
-    """sd-collect's outputs after a real SD backup are covered in test_sd_path; here the
+    """sd-collect's outputs after a real SD backup are covered in test_trust_manifest; here the
     names are planted before a collect that fails its checks first: nothing is written."""
     pc = tmp_path / "pc"
     pc.mkdir()

@@ -8,9 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.partitions import model_table
+from harness.backup import Backup, Plan
+from harness.partitions import model_table, select
 from harness.sdfile import PATTERN_MAGIC
+from harness.transport import Transport
 from tests.support import sdcards
+from tests.support.camera import HOME, ROOTFS
 from tests.support.run_cli import uboot_dump
 
 TABLE = model_table("y203c")
@@ -126,3 +129,31 @@ def collect(card: Path, out: Path, *args: str) -> subprocess.CompletedProcess:
     pc.mkdir(exist_ok=True)
     (pc / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
     return uboot_dump("sd-collect", str(pc / "UBDUMP.BIN"), "-o", str(out), *args)
+
+
+# -- a backup through the SD path, in process ----------------------------------------------
+def plan(out: Path, which: str = "ROOTFS,HOME", via: str = "sd") -> Plan:
+    return Plan(
+        "y203c", out, select(TABLE, which), all_=which == "all", table=TABLE, via=via, chunk=0x4000
+    )
+
+
+def run(emu, out: Path, via: str = "sd", on_say=None) -> tuple[dict, list[str]]:
+    said: list[str] = []
+
+    def say(text: str) -> None:
+        said.append(text)
+        if on_say:
+            on_say(text)
+
+    t = Transport(emu.port)
+    try:
+        manifest = Backup(t, plan(out, via=via), say=say, timeout=3.0, power_timeout=30).run()
+    finally:
+        t.close()
+    return manifest, said
+
+
+def check_outputs(out: Path, flash: bytes) -> None:
+    assert (out / "sys_y203c").read_bytes() == flash[ROOTFS[0] : sum(ROOTFS)]
+    assert (out / "home_y203c").read_bytes() == flash[HOME[0] : sum(HOME)]
