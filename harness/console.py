@@ -61,7 +61,13 @@ def _same(out: bytes) -> bytes:
 
 
 class Garbled(Exception):
-    """The exchange was damaged on the line (echo, reply or prompt); safe to try again."""
+    """The exchange was damaged on the line (echo, reply or prompt); safe to try again.
+    `partial`: the whole lines that did arrive before the damage was found (a reader keeps
+    the good md lines among them)."""
+
+    def __init__(self, why: str, partial: bytes = b""):
+        super().__init__(why)
+        self.partial = partial
 
 
 class Unending(VerifyFailed):
@@ -128,7 +134,6 @@ class Console:
         self.policy = policy or ReadOnlyPolicy()
         self.log = log
         self.buf = bytearray()
-        self.last_output = b""  # what arrived before the exchange was found damaged
         self.detector = Detector((self.prompt,) if self.prompt else ())
         self.rate = LineRate(baud / 10.0 if baud else 11520.0)
         self._caps: Optional[Capabilities] = None
@@ -188,11 +193,10 @@ class Console:
                 out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
                 self.buf.clear()
                 self.check(out[scanned:])
-                self.last_output = out
                 if overrun:
                     raise Unending(overrun)
                 if stopped_at is not None:
-                    raise Garbled("output lost; interrupted")
+                    raise Garbled("output lost; interrupted", partial=out)
                 if len(out) > 2048:
                     self.rate.record(len(out), last_rx - t0)
                 return out
@@ -216,7 +220,6 @@ class Console:
                     f"an answer of about {expect_chars} (the line carries "
                     f"{self.rate.chars_per_s:,.0f}/s)"
                 )
-                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.t.write(b"\x03")
                 stopped_at = last_rx = now
                 self.buf.clear()
@@ -237,21 +240,19 @@ class Console:
                 continue
             idle = time.monotonic() - last_rx
             if idle >= self.quiet and self._prompt_like():
-                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
+                partial = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.buf.clear()
                 if overrun:
                     raise Unending(overrun)
-                raise Garbled("damaged prompt")
+                raise Garbled("damaged prompt", partial=partial)
             if stopped_at is None and idle >= (patience or dead):
                 # the prompt may have been lost on the line: ask for a fresh one
-                self.last_output = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
                 self.t.write(b"\x03")
                 stopped_at = last_rx = time.monotonic()
 
     # -- sending -------------------------------------------------------------------------
     def _type(self, text: bytes) -> None:
         """Type `text` and Enter, each piece after its echo; Garbled if an echo differs."""
-        self.last_output = b""
         if self.buf:
             self.check(bytes(self.buf))
             self.buf.clear()
@@ -300,8 +301,8 @@ class Console:
         self.t.write(b"\x03")
         try:
             self._resync(time.monotonic() + self.timeout)
-        except Garbled:
-            if not self.last_output:
+        except Garbled as exc:
+            if not exc.partial:
                 raise PortGone(
                     f"no answer from the target for {self.timeout:.0f} s: the line is dead"
                 ) from None
@@ -324,8 +325,8 @@ class Console:
         for _ in range(SYNC_ATTEMPTS):
             try:
                 prompt = self._resync(deadline)
-            except Garbled:
-                saw_data = saw_data or bool(self.last_output)
+            except Garbled as exc:
+                saw_data = saw_data or bool(exc.partial)
                 if time.monotonic() >= deadline:
                     break
                 continue
@@ -359,13 +360,11 @@ class Console:
         echo = self.buf.find(w2 + b"\r\n", first)
         prompt = bytes(self.buf[first:echo]) if echo >= first else b""
         if not prompt or len(prompt) > 40 or not prompt.isascii() or b"\n" in prompt:
-            self.last_output = bytes(self.buf)
-            raise Garbled("no clean prompt between the two answers")
+            raise Garbled("no clean prompt between the two answers", partial=bytes(self.buf))
         end = time.monotonic() + min(SYNC_STEP_S, max(0.0, deadline - time.monotonic()))
         while not self.buf.endswith(b"\n" + prompt):
             if len(self.buf) > second + len(prompt) or time.monotonic() > end:
-                self.last_output = bytes(self.buf)
-                raise Garbled("the second answer ends in another prompt")
+                raise Garbled("the second answer ends in another prompt", partial=bytes(self.buf))
             self._fill(0.05)
         self.buf.clear()
         return prompt
@@ -386,8 +385,7 @@ class Console:
             if tail is not None and tail.kind is Kind.LOGIN:
                 raise TargetReset(LINUX_HINT)
             if time.monotonic() > end:
-                self.last_output = bytes(self.buf)
-                raise Garbled(f"no answer to {word!r}")
+                raise Garbled(f"no answer to {word!r}", partial=bytes(self.buf))
             if len(self.buf) > 1 << 20:  # endless output that never answers
                 del self.buf[:-4096]
             self._fill(0.05)

@@ -160,9 +160,9 @@ class MemoryReader:
                 patience=PATIENCE,
                 expect_chars=expect,
             )
-        except Garbled:
+        except Garbled as exc:
             self.stats.retries += 1
-            out = self.console.last_output
+            out = exc.partial  # the good md lines among what did arrive are kept
         self._inflight = None
         good, _ = decode_range(out, addr, length, fmt)
         self.stats.bytes_received += max(0, len(good) * LINE_BYTES - flight.counted)
