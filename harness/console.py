@@ -470,13 +470,9 @@ class Console:
         Raises Garbled when the exchange was damaged on the line (the caller may retry)."""
         self.policy.check(command)
         self._type(command.encode("ascii"))
-        version = command.split()[0] == "version"
-        if version:  # `version` prints the line a reboot starts with
-            self.detector.ignored.add("banner")
-        try:
+        quiet = ("banner",) if command.split()[0] == "version" else ()
+        with self.detector.disabled(*quiet):
             out = self.read_to_prompt(timeout, on_data, patience, expect_chars)
-        finally:
-            self.detector.ignored.discard("banner")
         if check_errors:
             for line in out.split(b"\n"):
                 if line.startswith(ERROR_MARKERS):

@@ -12,10 +12,11 @@ a line start and at the very end of what has been received (tbot's rule, U-Boot 
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 
 class Kind(Enum):
@@ -64,12 +65,23 @@ class Detector:
 
     def __init__(self, prompts: Iterable[bytes] = ()):
         self.prompts = tuple(p for p in prompts if p)
-        self.ignored: set[str] = set()
+        self._ignored: set[str] = set()
 
     def with_prompt(self, prompt: bytes) -> Detector:
         d = Detector((prompt,))
-        d.ignored = set(self.ignored)
+        d._ignored = set(self._ignored)
         return d
+
+    @contextlib.contextmanager
+    def disabled(self, *rules: str) -> Iterator[None]:
+        """These rules set aside while a command that prints their lines on purpose runs
+        (as U-Boot's test/py `disable_check`): `version` prints the line a boot starts with."""
+        before = set(self._ignored)
+        self._ignored |= set(rules)
+        try:
+            yield
+        finally:
+            self._ignored = before
 
     def line(self, line: bytes, anywhere: bool = False) -> Optional[Sighting]:
         """One complete line (its ending stripped or not). With `anywhere`, a boot's first
@@ -81,13 +93,13 @@ class Detector:
         if not line or MD_LINE.match(line):
             return None
         for name, rule in RESET_RULES.items():
-            if name in self.ignored:
+            if name in self._ignored:
                 continue
             found = rule.search(line) if anywhere and name in BOOT_START else rule.match(line)
             if found:
                 return Sighting(Kind.RESET, line[found.start() :])
         for name, rule in LINUX_RULES.items():
-            if name not in self.ignored and rule.match(line):
+            if name not in self._ignored and rule.match(line):
                 return Sighting(Kind.LINUX, line)
         return None
 

@@ -51,5 +51,6 @@ def test_a_rule_can_be_set_aside_for_a_command_that_prints_it():
     d = Detector((MSTAR,))
     version = b"\r\nU-Boot 2015.01 (Apr 28 2018 - 17:08:00)\r\narm-linux-gnueabihf-gcc\r\n"
     assert kinds(d, version) is Kind.RESET
-    d.ignored.add("banner")
-    assert kinds(d, version) is None
+    with d.disabled("banner"):
+        assert kinds(d, version) is None
+    assert kinds(d, version) is Kind.RESET  # and back once the command is done
