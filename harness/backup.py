@@ -153,9 +153,8 @@ class Backup:
             timeout=self.timeout,
             policy=self.policy,
             baud=self.baud,
+            capabilities=self._caps,  # the same U-Boot after a reset: asked once per run
         )
-        if self._caps is not None:
-            console._caps = self._caps  # the same U-Boot after a reset: asked once per run
         console.sync()
         return console
 

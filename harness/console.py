@@ -126,7 +126,10 @@ class Console:
         policy: Optional[ReadOnlyPolicy] = None,
         log: Optional[BinaryIO] = None,
         baud: int = 115200,
+        capabilities: Optional[Capabilities] = None,
     ):
+        """`capabilities`: what this U-Boot offers, if already known (the same camera after
+        a reset); asked with `help` on first need otherwise."""
         self.t = transport
         self.prompt = prompt.encode("latin-1") if prompt else b""
         self.timeout = timeout
@@ -136,7 +139,7 @@ class Console:
         self.buf = bytearray()
         self.detector = Detector((self.prompt,) if self.prompt else ())
         self.rate = LineRate(baud / 10.0 if baud else 11520.0)
-        self._caps: Optional[Capabilities] = None
+        self._caps: Optional[Capabilities] = capabilities
         self._md_formats: dict[int, MdFormat] = {}
 
     # -- receiving -----------------------------------------------------------------------
@@ -389,6 +392,11 @@ class Console:
             if len(self.buf) > 1 << 20:  # endless output that never answers
                 del self.buf[:-4096]
             self._fill(0.05)
+
+    def release(self) -> None:
+        """Another owner takes the port (the pytest plugin's pexpect console): what this
+        console has buffered is not its any more; it synchronises again when it is back."""
+        self.buf.clear()
 
     def capabilities(self) -> Capabilities:
         """What the target offers, asked once per session (`help`, then `help md`)."""

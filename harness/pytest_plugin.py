@@ -257,7 +257,7 @@ class UBoot:
     @property
     def console(self) -> SerialExpect:
         if self._owner != "expect":
-            self._dumper.buf.clear()
+            self._dumper.release()
             self._expect.flush_input()
             self._owner = "expect"
         return self._expect
@@ -265,7 +265,7 @@ class UBoot:
     def _take(self) -> Console:
         if self._owner != "dumper":
             self._owner = "dumper"
-            self._dumper.buf.clear()
+            self._dumper.release()
             self._dumper.sync()
         return self._dumper
 
