@@ -45,6 +45,46 @@ class State(Enum):
     LINUX = "linux"
 
 
+class Seen(Enum):
+    """What the console showed, as the transitions see it (harness.detector decides it)."""
+
+    SILENCE = "nothing for PROBE_EVERY"
+    TEXT = "a line that fits no rule"
+    BOOT = "a line a boot starts with (IPL, the U-Boot banner)"
+    KERNEL = "a Linux kernel line"
+    PROMPT = "a known U-Boot prompt, last"
+    LOGIN = "a login prompt, last"
+    UBOOT_PROMPT = "an unknown prompt that answers as U-Boot does"
+    OTHER_PROMPT = "an unknown prompt that does not (a Linux shell)"
+
+
+_ANY = tuple(State)
+TRANSITIONS: dict[tuple[State, Seen], State] = {
+    (State.UNKNOWN, Seen.SILENCE): State.OFF,
+    (State.OFF, Seen.TEXT): State.BOOTING,  # a camera that was off starts printing
+    **{(s, Seen.BOOT): State.BOOTING for s in _ANY},
+    **{(s, Seen.KERNEL): State.LINUX for s in _ANY},
+    **{(s, Seen.PROMPT): State.UBOOT for s in _ANY},
+    **{(s, Seen.LOGIN): State.LINUX for s in _ANY},
+    **{(s, Seen.UBOOT_PROMPT): State.UBOOT for s in _ANY if s is not State.LINUX},
+    **{(s, Seen.OTHER_PROMPT): State.LINUX for s in _ANY},
+}
+
+# what is sent in each state, and how often (see the module's docstring)
+ACTIONS: dict[State, Optional[tuple[bytes, float]]] = {
+    State.UNKNOWN: (b"\x03", PROBE_EVERY),
+    State.OFF: (b"\x03", PROBE_EVERY),
+    State.BOOTING: (b"\r", ENTER_EVERY),
+    State.LINUX: (b"\r", ENTER_EVERY),
+    State.UBOOT: None,
+}
+
+
+def next_state(state: State, seen: Seen) -> State:
+    """The bring-up's transitions, pure: what is not in TRANSITIONS leaves the state."""
+    return TRANSITIONS.get((state, seen), state)
+
+
 class BringUp:
     def __init__(
         self,
@@ -67,7 +107,9 @@ class BringUp:
         self._linux_said = False
         self._ipl_seen = False  # this boot's IPL line was counted; its banner is not another
 
-    def _enter(self, state: State) -> None:
+    def _see(self, seen: Seen) -> None:
+        """The transition (next_state) and what goes with entering a state: the message."""
+        state = next_state(self.state, seen)
         if state is State.BOOTING and self.state is not State.BOOTING:
             self._linux_said = False
         if state is State.LINUX and not self._linux_said:
@@ -82,23 +124,20 @@ class BringUp:
         scanned = 0
         if self.state is State.UNKNOWN:
             self.t.write(b"\x03")
-        last_probe = time.monotonic()
-        last_enter = 0.0
+        last_sent = {b"\x03": time.monotonic(), b"\r": 0.0}
         last_rx = time.monotonic()
         while True:
             now = time.monotonic()
             if now > deadline:
                 raise self._gave_up()
-            if self.state in (State.BOOTING, State.LINUX) and now - last_enter >= ENTER_EVERY:
-                self.t.write(b"\r")
-                last_enter = now
-            elif self.state in (State.UNKNOWN, State.OFF) and now - last_probe >= PROBE_EVERY:
-                self.t.write(b"\x03")
-                last_probe = now
+            action = ACTIONS[self.state]
+            if action is not None and now - last_sent[action[0]] >= action[1]:
+                self.t.write(action[0])
+                last_sent[action[0]] = now
             data = self.t.read(ENTER_EVERY)
             if not data:
-                if self.state is State.UNKNOWN and now - last_rx > PROBE_EVERY:
-                    self._enter(State.OFF)
+                if now - last_rx > PROBE_EVERY:
+                    self._see(Seen.SILENCE)
                 continue
             last_rx = time.monotonic()
             if self.log:
@@ -108,21 +147,21 @@ class BringUp:
             if nl >= scanned:
                 if self._classify_lines(bytes(buf[scanned : nl + 1])):
                     self.t.write(b"\r")  # a boot line: its autoboot check is near
-                    last_enter = time.monotonic()
+                    last_sent[b"\r"] = time.monotonic()
                 scanned = nl + 1
             tail = self.detector.tail(buf)
             if tail is not None and tail.kind is Kind.PROMPT:
-                self._enter(State.UBOOT)
+                self._see(Seen.PROMPT)
                 return tail.text
             if tail is not None and tail.kind is Kind.LOGIN:
-                self._enter(State.LINUX)
+                self._see(Seen.LOGIN)
             elif tail is not None and tail.kind is Kind.SHELL and self.state is not State.LINUX:
                 # a prompt this tool does not know: U-Boot's, or a Linux shell's? Ask.
                 prompt = self._identify()
                 if prompt is not None:
-                    self._enter(State.UBOOT)
+                    self._see(Seen.UBOOT_PROMPT)
                     return prompt
-                self._enter(State.LINUX)
+                self._see(Seen.OTHER_PROMPT)
                 buf.clear()
                 scanned = 0
             if self.state in (State.UNKNOWN, State.OFF) and tail is None and len(buf) > 256:
@@ -148,9 +187,10 @@ class BringUp:
         for line in text.split(b"\n"):
             seen = self.detector.line(line, anywhere=True)
             if seen is None:
-                if line.strip() and self.state is State.OFF:
-                    self._enter(State.BOOTING)  # a camera that was off starts printing
-                    self.boots += 1
+                if line.strip():
+                    if self.state is State.OFF:
+                        self.boots += 1  # a camera that was off starts printing
+                    self._see(Seen.TEXT)
                 continue
             if seen.kind is Kind.RESET:
                 if seen.text.startswith(b"IPL "):
@@ -159,10 +199,10 @@ class BringUp:
                 elif b"U-Boot" in seen.text[:40]:
                     self.boots += 0 if self._ipl_seen else 1
                     self._ipl_seen = False
-                self._enter(State.BOOTING)
+                self._see(Seen.BOOT)
                 booting = True
             elif seen.kind is Kind.LINUX:
-                self._enter(State.LINUX)
+                self._see(Seen.KERNEL)
         return booting
 
     def _gave_up(self) -> Exception:

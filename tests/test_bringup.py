@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
-from harness.bringup import BringUp, State
+from harness.bringup import ACTIONS, BringUp, Seen, State, next_state
 from harness.console import Console
 from harness.transport import Transport
 from tests.support.camera import ROOTFS
@@ -118,3 +118,34 @@ def test_a_powered_off_camera_is_no_answer_exit_4(image, tmp_path):
         r = uboot_dump("backup", "--port", emu.port, "--model", "y203c", "-o",
                        str(tmp_path / "b"), "--power-timeout", "2")  # fmt: skip
     assert r.returncode == 4 and b"check the wiring" in r.stderr, r.stderr
+
+
+# -- the transitions, as a table, without I/O -----------------------------------------------------
+@pytest.mark.parametrize(
+    "state, seen, then",
+    [
+        (State.UNKNOWN, Seen.SILENCE, State.OFF),
+        (State.OFF, Seen.SILENCE, State.OFF),
+        (State.BOOTING, Seen.SILENCE, State.BOOTING),  # a boot may pause: Enter goes on
+        (State.OFF, Seen.TEXT, State.BOOTING),  # a camera that was off starts printing
+        (State.UNKNOWN, Seen.TEXT, State.UNKNOWN),
+        (State.UBOOT, Seen.BOOT, State.BOOTING),
+        (State.LINUX, Seen.BOOT, State.BOOTING),  # switched off and on: a boot again
+        (State.BOOTING, Seen.KERNEL, State.LINUX),
+        (State.BOOTING, Seen.PROMPT, State.UBOOT),
+        (State.LINUX, Seen.PROMPT, State.UBOOT),
+        (State.OFF, Seen.LOGIN, State.LINUX),
+        (State.BOOTING, Seen.UBOOT_PROMPT, State.UBOOT),
+        (State.LINUX, Seen.UBOOT_PROMPT, State.LINUX),  # not asked in LINUX: a shell
+        (State.UNKNOWN, Seen.OTHER_PROMPT, State.LINUX),
+    ],
+)
+def test_next_state(state, seen, then):
+    assert next_state(state, seen) is then
+
+
+def test_what_is_sent_in_each_state():
+    assert ACTIONS[State.UBOOT] is None  # the console's synchronisation takes over
+    assert ACTIONS[State.BOOTING] == ACTIONS[State.LINUX] == (b"\r", 0.02)  # only Enter
+    assert ACTIONS[State.UNKNOWN] == ACTIONS[State.OFF] == (b"\x03", 2.0)
+    assert set(ACTIONS) == set(State)
