@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from enum import Enum
 
 from .events import PowerOff, Reset
 from .flash import Flash
@@ -17,6 +18,15 @@ from .sdcard import Slot
 from .shell import Shell
 from .target import Target
 from .uart import Uart
+
+
+class BoardState(str, Enum):
+    """Where the emulated camera is (a str: `emu.state == "uboot"` reads as it did)."""
+
+    OFF = "off"
+    BOOTING = "booting"
+    UBOOT = "uboot"
+    LINUX = "linux"
 
 
 class Board:
@@ -47,7 +57,7 @@ class Board:
         self._skip_boot = at_prompt
         self._at_prompt_next = False
         self.boots = 0
-        self.state = "off"  # off, booting, uboot, linux
+        self.state = BoardState.OFF
         self._stop = threading.Event()
         self._cv = threading.Condition()
         self._on = False
@@ -133,12 +143,12 @@ class Board:
                 if self._skip_boot:
                     self._skip_boot = False
                     self.uart.arm_watchdog(self.watchdog_s)
-                    self.state = "uboot"
+                    self.state = BoardState.UBOOT
                     Shell(self.target).loop(show_first_prompt=False)
                 else:
                     self._boot()
             except PowerOff:
-                self.state = "off"
+                self.state = BoardState.OFF
             except Reset:
                 reset = True  # renewed below: in here the traceback still holds the old target
             if reset:
@@ -147,7 +157,7 @@ class Board:
                 self.uart.reset()
 
     def _boot(self) -> None:
-        self.state = "booting"
+        self.state = BoardState.BOOTING
         uart = self.uart
         uart.arm_watchdog(self.watchdog_s)
         ab = self.profile.autoboot
@@ -176,7 +186,7 @@ class Board:
                 uart.puts(b"\b\b\b%2d " % n)
             uart.puts(b"\n")
         if stop:
-            self.state = "uboot"
+            self.state = BoardState.UBOOT
             Shell(self.target).loop()
         else:
             self._linux()
@@ -232,7 +242,7 @@ class Board:
 
     def _linux(self) -> None:
         self.uart.arm_watchdog(None)  # Linux's watchdog daemon takes over
-        self.state = "linux"
+        self.state = BoardState.LINUX
         p = self.profile
         parts = ""
         if p.partitions:

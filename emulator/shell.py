@@ -16,6 +16,7 @@ prints the usage when a command asks for it.
 from __future__ import annotations
 
 import weakref
+from enum import Enum
 from typing import Optional
 
 from .commands import CMD_RET_USAGE, command_table, find_command, usage_text
@@ -47,54 +48,63 @@ def split_separators(cmd: str) -> list[str]:
     return tokens
 
 
+class Macro(Enum):
+    """cli_simple_process_macros()'s states (0-3 in the C source)."""
+
+    TEXT = 0  # copying
+    DOLLAR = 1  # after a `$`
+    NAME = 2  # inside `${...}` or `$(...)`
+    QUOTED = 3  # inside '...'
+
+
 def process_macros(text: str, env: dict[str, str], limit: int) -> str:
     """cli_simple_process_macros(): `${var}` and `$(var)` expanded (outside '...'), quotes
     and one level of backslashes removed; the output is cut at CONFIG_SYS_CBSIZE."""
     out: list[str] = []
     room = limit
-    state = 0
+    state = Macro.TEXT
     prev = "\0"
     name_start = 0
     i = 0
     while i < len(text) and room:
         c = text[i]
         i += 1
-        if state != 3 and c == "\\" and prev != "\\":
+        if state is not Macro.QUOTED and c == "\\" and prev != "\\":
             if i >= len(text):
                 break
             prev = c
             c = text[i]
             i += 1
-        if state == 0:
+        if state is Macro.TEXT:
             if c == "'" and prev != "\\":
-                state = 3
+                state = Macro.QUOTED
             elif c == "$" and prev != "\\":
-                state = 1
+                state = Macro.DOLLAR
             else:
                 out.append(c)
                 room -= 1
-        elif state == 1:
+        elif state is Macro.DOLLAR:
             if c in "({":
-                state = 2
+                state = Macro.NAME
                 name_start = i
             else:
-                state = 0
+                state = Macro.TEXT
                 out.append("$")
                 room -= 1
                 if room:
                     out.append(c)
                     room -= 1
-        elif state == 2:
+        elif state is Macro.NAME:
             if c in ")}":
                 value = env.get(text[name_start : i - 1])
                 if value is not None:
                     take = value[:room]
                     out.extend(take)
                     room -= len(take)
-                state = 0
-        else:  # state 3: inside '...'
+                state = Macro.TEXT
+        else:  # Macro.QUOTED
             if c == "'" and prev != "\\":
-                state = 0
+                state = Macro.TEXT
             else:
                 out.append(c)
                 room -= 1
