@@ -165,8 +165,16 @@ def main(argv: list[str] | None = None) -> int:
             pass
     finally:
         timer.cancel()
-        emu.stop()
+        _bounded(emu.stop)
     return 0
+
+
+def _bounded(stop, seconds: float = 2.0) -> None:
+    """Stop, but never for longer than `seconds`: a signal ends the program in every state
+    (the threads left are daemons and end with it)."""
+    t = threading.Thread(target=stop, name="stop", daemon=True)
+    t.start()
+    t.join(seconds)
 
 
 def _until_signalled() -> threading.Event:
@@ -202,7 +210,7 @@ def _relay(args: argparse.Namespace) -> int:
         while not done.wait(0.5):
             pass
     finally:
-        relay.stop()
+        _bounded(relay.stop)
     return 0
 
 
