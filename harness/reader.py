@@ -93,10 +93,9 @@ class MemoryReader:
         self._crc_ff: dict[int, int] = {}
         self._ahead: dict[tuple[int, int], int] = {}  # crc32s asked before their chunk is read
         self._travel_base = 0  # offset of the read's start, minus erased bytes passed
-        caps = self.console.capabilities()
         self.console.require("md", "this tool reads memory with md")
-        self.widths = caps.md_widths
-        self.has_crc32 = caps.has("crc32")
+        self.widths = self.console.md_widths()
+        self.has_crc32 = self.console.offers("crc32")
         self.stats.check = "crc32" if self.has_crc32 else "double-md"
 
     # -- target requests ------------------------------------------------------------------

@@ -96,3 +96,22 @@ def test_a_missing_md_or_sf_ends_with_one_line(image, tmp_path, missing, args, w
     assert r.returncode == 11 and len(errors) == 1 and errors[0] == err[-1], err
     assert f"has no `{missing}` command" in errors[0] and why in errors[0]
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").glob("*_y203c"))
+
+
+@pytest.mark.parametrize("profile, crc32", [("mstar", True), (None, False)])
+def test_read_mem_asks_only_about_what_it_needs(image, tmp_path, profile, crc32):
+    """read-mem asks `help md` and `help crc32`, not for the whole list (thousands of
+    characters at 115200); a build without crc32 answers `Unknown command`, and every line
+    is read twice."""
+    with Emulator(image, profile or without("crc32"), at_prompt=True) as emu:
+        log = tmp_path / "session.log"
+        r = uboot_dump("read-mem", "--port", emu.port, "--start", "0x14000000", "--length",
+                       "0x400", "-o", str(tmp_path / "x.bin"), "--log", str(log),
+                       "--json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    text = log.read_bytes()
+    assert b"help md\r" in text and b"help crc32\r" in text
+    assert b"help\r" not in text.replace(b"help md\r", b"").replace(b"help crc32\r", b"")
+    assert (b"Unknown command 'crc32'" in text) is not crc32
+    assert (tmp_path / "x.bin").read_bytes() == image[:0x400]
+    assert __import__("json").loads(r.stdout)["check"] == ("crc32" if crc32 else "double-md")
