@@ -82,13 +82,12 @@ class Plan:
         from . import records  # pydantic: imported only when there is something to check
 
         try:
-            if records.load(path) is None:
-                return {}
+            checked = records.load(path)
         except UsageError as exc:
             raise UsageError(
                 f"{exc}: back up into a new directory, or add --restart to start over"
             ) from None
-        return json.loads(path.read_bytes())
+        return checked.raw if checked is not None else {}
 
 
 class Backup:

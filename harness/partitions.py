@@ -129,15 +129,21 @@ _RESERVED = re.compile(r"reserved\[\d+\]\s*\[0x([0-9a-f]+)-", re.I)
 STACK_MARGIN = 0x100000  # below U-Boot's initial stack pointer, room for its stack to grow
 
 
+def dram_bank(text: str) -> tuple[int, int] | None:
+    """(start, size) of the DRAM bank a `bdinfo` names, if it names one."""
+    bank = _BANK.search(text)
+    return (int(bank.group(1), 16), int(bank.group(2), 16)) if bank else None
+
+
 def memory_map_from_bdinfo(text: str, fallback: MemoryMap) -> MemoryMap:
     """What a target's own `bdinfo` says (U-Boot's board info: its DRAM bank; where its
     stack starts, `sp start`/`irq_sp`; on newer builds the lmb reservations): the DRAM it
     names, free below the lowest of the stack (less STACK_MARGIN), the reservations and the
     fallback's reserved start. The fallback where bdinfo names no DRAM bank."""
-    bank = _BANK.search(text)
+    bank = dram_bank(text)
     if bank is None:
         return fallback
-    start, size = int(bank.group(1), 16), int(bank.group(2), 16)
+    start, size = bank
     tops = [start + size]
     tops += [int(m, 16) - STACK_MARGIN for m in _SP.findall(text)]
     tops += [int(m, 16) for m in _RESERVED.findall(text)]

@@ -35,7 +35,7 @@ import pytest
 from .console import Capabilities, Console
 from .errors import PortError
 from .expect import SerialExpect
-from .partitions import MemoryMap, memory_map_from_bdinfo, model_table
+from .partitions import dram_bank, model_table
 from .policy import ReadOnlyPolicy
 from .transport import Transport
 
@@ -50,7 +50,6 @@ DEFAULTS = {"baud": "115200", "model": "y203c"}
 # (DRAM start, size) when the target does not say (bdinfo): the model's board
 MODEL_DRAM = {"mainline": (0x40000000, 0x8000000)}
 CAMERA_DRAM = (0x20000000, 0x4000000)  # MStar Infinity3: 64 MiB at 0x20000000
-_NOTHING = MemoryMap(0, 0, 0, "no bdinfo")  # memory_map_from_bdinfo's "found no bank"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -209,10 +208,9 @@ def uboot_target(pytestconfig: pytest.Config, uboot_transport: Transport) -> Tar
     caps = c.capabilities()
     found = None
     if caps.has("bdinfo"):
-        said = c.run("bdinfo", check_errors=False, expect_chars=2048).decode("latin-1")
-        found = memory_map_from_bdinfo(said, _NOTHING)
-    if found is not None and found is not _NOTHING:
-        dram = (found.dram_start, found.dram_size)
+        found = dram_bank(c.run("bdinfo", check_errors=False, expect_chars=2048).decode("latin-1"))
+    if found is not None:
+        dram = found
         source = "bdinfo"
     else:
         dram = MODEL_DRAM.get(model, CAMERA_DRAM)

@@ -225,12 +225,6 @@ class MemoryReader:
             if again == got:  # the first crc32 reply was damaged, the data is right
                 return data
             target = again
-            if self.endian and width > 1 and zlib.crc32(_swapped(data, width)) == target:
-                other = "big" if self.endian == "little" else "little"
-                raise UsageError(
-                    f"the target's md lines read right only as {other}-endian: it is not "
-                    f"--endian {self.endian} (leave --endian out to find it from the data)"
-                )
             bad = self._locate(addr, n, data, target)
             for a0, m0 in bad:
                 for a in range(a0, a0 + m0, LINE_BYTES):
@@ -472,11 +466,6 @@ class _Inflight:
 
     def __post_init__(self) -> None:
         self.next = self.addr
-
-
-def _swapped(data: bytes, width: int) -> bytes:
-    """Every `width`-byte object of data in the other byte order."""
-    return b"".join(data[i : i + width][::-1] for i in range(0, len(data), width))
 
 
 def _ranges(addrs: list[int], end: int) -> list[tuple[int, int]]:

@@ -15,6 +15,8 @@ shown.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -77,7 +79,17 @@ class Manifest(_Strict):
     sd: Optional[SdRecord] = None
 
 
-def load(path: Path) -> Optional[Manifest]:
+@dataclass(frozen=True)
+class Checked:
+    """A manifest that passed every check: the checked model, the JSON as read (kept whole
+    when the manifest is written again), and the table of its sd record (if any)."""
+
+    manifest: Manifest
+    raw: dict
+    sd_table: tuple[Partition, ...]
+
+
+def load(path: Path) -> Optional[Checked]:
     """The manifest at path, checked; None where there is none. UsageError when it is not
     one this tool could have written."""
     try:
@@ -96,9 +108,8 @@ def load(path: Path) -> Optional[Manifest]:
         p = Partition(entry.mtd, entry.partition, entry.offset, entry.size)
         if entry.files[0] not in output_names(p, m.model, all_=True):
             raise UsageError(f"{path}: partitions.{name}: {entry.files[0]!r} is not its file name")
-    if m.sd is not None:
-        check_sd(m.sd, m.model, m.partition_source, str(path))
-    return m
+    table = check_sd(m.sd, m.model, m.partition_source, str(path)) if m.sd is not None else ()
+    return Checked(m, json.loads(text), table)
 
 
 def _first(exc: ValueError) -> str:
@@ -118,14 +129,18 @@ def check_sd(sd: SdRecord, model: str, source: str, where: str) -> tuple[Partiti
         raise UsageError(f"{where}: sd.flash_size 0x{sd.flash_size:x} is not a flash size")
     pos = 0
     parts: list[Partition] = []
-    for r in sd.regions:
+    gap = 0  # where the gap the current region belongs to starts (a long gap is cut)
+    for i, r in enumerate(sd.regions):
         if r.offset != pos or r.offset + r.size > sd.flash_size:
             raise UsageError(
                 f"{where}: sd.regions do not cover the flash in order (at 0x{pos:x}: "
                 f"{r.name} 0x{r.offset:x}+0x{r.size:x})"
             )
         if r.mtd is None:
-            if r.name != f"gap@0x{_gap_start(sd.regions, r):x}":
+            before = sd.regions[i - 1] if i else None
+            if before is None or before.mtd is not None or before.name != r.name:
+                gap = r.offset
+            if r.name != f"gap@0x{gap:x}":
                 raise UsageError(f"{where}: sd.regions: {r.name!r} is not a gap's name")
         elif parts and parts[-1].name == r.name and parts[-1].end == r.offset:
             last = parts[-1]
@@ -166,13 +181,3 @@ def check_sd(sd: SdRecord, model: str, source: str, where: str) -> tuple[Partiti
                     f"{where}: the partitions in the sd record are not the {model}'s table"
                 )
     return table
-
-
-def _gap_start(regions: list[RegionRecord], r: RegionRecord) -> int:
-    """A gap cut into several regions keeps the name of its start."""
-    start = r.offset
-    for other in reversed(regions[: regions.index(r)]):
-        if other.mtd is not None or other.offset + other.size != start or other.name != r.name:
-            break
-        start = other.offset
-    return start

@@ -201,7 +201,7 @@ def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEnt
             )
     starts = [c for i, c in enumerate(chain) if i == 0 or chain[i - 1] != c - 1]
     for c in starts:
-        if c - 1 >= 2 and fat.links(c - 1, c):
+        if c - 1 >= 2 and fat.matches(c - 1, 1):  # its entry names c
             raise SdUnavailable(
                 f"cluster {c} of {NAME} is also the next cluster of cluster {c - 1}, which is "
                 "not the file's (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) and "
@@ -240,14 +240,7 @@ class FatWindow:
         value = fat32.entry_value(self.card.reader.read_chunk(addr, fat32.ENTRY))
         return fat32.check_next(cluster, value, self.vol)
 
-    def links(self, cluster: int, to: int) -> bool:
-        """Does `cluster`'s FAT entry name `to`? (one crc32 of the camera)"""
-        addr = self._need(cluster)
-        return self.card.reader.target_crc(addr, fat32.ENTRY) == zlib.crc32(
-            fat32.contiguous_entries(to - 1, 1, last_is_end=False)
-        )
-
-    def _matches(self, cluster: int, count: int) -> bool:
+    def matches(self, cluster: int, count: int) -> bool:
         """Do the entries of clusters cluster .. + count each name the next one?"""
         addr = self._need(cluster + count - 1)
         want = zlib.crc32(fat32.contiguous_entries(cluster, count, last_is_end=False))
@@ -260,17 +253,18 @@ class FatWindow:
         chain = [first]
         seen = {first}
         c = first
+        pieces = 1
         while len(chain) < clusters:
             left = clusters - len(chain)
             limit = self.capacity * SECTOR // fat32.ENTRY - c
             k = min(left, max(1, limit))
-            if self._matches(c, k):
+            if self.matches(c, k):
                 new = list(range(c + 1, c + k + 1))
             else:
                 lo, hi = 0, k  # the longest matching prefix is >= lo and < hi
                 while hi - lo > 1:
                     mid = (lo + hi) // 2
-                    if self._matches(c, mid):
+                    if self.matches(c, mid):
                         lo = mid
                     else:
                         hi = mid
@@ -278,7 +272,8 @@ class FatWindow:
                 if nxt is None:
                     raise SdUnavailable(f"{NAME}'s cluster chain ends early: the FAT is damaged")
                 new = list(range(c + 1, c + lo + 1)) + [nxt]
-                if len(fat32.runs(chain + new, self.vol)) > PIECES_MAX:
+                pieces += 1  # the entry of c + lo names another than c + lo + 1: a jump
+                if pieces > PIECES_MAX:
                     raise SdUnavailable(
                         f"{NAME} lies in more than {PIECES_MAX} pieces on the card: format "
                         "the card (FAT32) and prepare it again, so that it is written in one piece"

@@ -123,14 +123,13 @@ def collect(
 ) -> list[str]:
     manifest_path = out_dir / "manifest.json"
     checked = records.load(manifest_path)  # every field checked before any is used
-    if checked is None or checked.sd is None:
+    if checked is None or checked.manifest.sd is None:
         raise UsageError(
             f"{manifest_path} has no record of a backup to an SD card: give -o the directory "
             "of the `backup --via sd` run"
         )
-    record, model = checked.sd, checked.model
-    table = records.check_sd(record, model, checked.partition_source, str(manifest_path))
-    manifest = json.loads(manifest_path.read_bytes())  # the rest is kept as it is
+    record, model, table = checked.manifest.sd, checked.manifest.model, checked.sd_table
+    manifest = checked.raw  # the rest is kept as it is
     same = os.stat(card_file).st_dev == os.stat(out_dir).st_dev
     kind = mount_type(out_dir, mountinfo)
     on_card = same and (kind is None or kind in CARD_TYPES)  # a copy on the PC's disk is fine
