@@ -23,10 +23,10 @@ from pathlib import Path
 import serial
 
 from emulator import Emulator
-from harness.console import Console
-from harness.errors import DumpError
-from harness.reader import MemoryReader
-from harness.transport import Transport
+from harness.base.errors import DumpError
+from harness.console.session import Console
+from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
 
 RAM = 0x21000000
 BOUND = 115200 / 10 * 16 / 67

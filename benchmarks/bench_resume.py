@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from emulator import Emulator
-from harness.units import parse_size
+from harness.base.units import parse_size
 
 RAM = 0x21000000
 LINE_CHARS = 67  # an MStar md.l line

@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from emulator import Emulator
-from harness.backup import Backup, Plan
-from harness.partitions import Partition, model_table, span
-from harness.transport import Transport
+from harness.backup.job import Backup, Plan
+from harness.camera.partitions import Partition, model_table, span
+from harness.link.transport import Transport
 from tests.support import sdcards
 from tests.support.run_cli import uboot_dump
 

@@ -27,10 +27,10 @@ import time
 from pathlib import Path
 
 from emulator import Emulator
-from harness.console import Console
-from harness.mdcodec import line_chars
-from harness.reader import MemoryReader
-from harness.transport import Transport
+from harness.console.mdcodec import line_chars
+from harness.console.session import Console
+from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
 
 RAM = 0x21000000
 BAUD = 115200
@@ -79,7 +79,7 @@ def startup(runs: int) -> tuple[float, float]:
 def real_targets(runs: int) -> list[tuple[str, float, float]]:
     """(name, median seconds, bound B/s) of the 32 KiB read with start-up, in process, from
     U-Boot 2023.01 under QEMU and the vendor build, each behind a 115200 relay."""
-    from emulator.relay import Relay
+    from emulator.wire.relay import Relay
     from tests.support import targets
 
     out = []

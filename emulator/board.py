@@ -10,14 +10,14 @@ import threading
 import time
 from enum import Enum
 
-from .events import PowerOff, Reset
-from .flash import Flash
-from .memory import Memory, Region, garbage_fill
-from .profile import Profile
-from .sdcard import Slot
-from .shell import Shell
-from .target import Target
-from .uart import Uart
+from emulator.hw.flash import Flash
+from emulator.hw.memory import Memory, Region, garbage_fill
+from emulator.hw.sdcard import Slot
+from emulator.hw.uart import Uart
+from emulator.profile import Profile
+from emulator.uboot.shell import Shell
+from emulator.uboot.target import Target
+from emulator.wire.events import PowerOff, Reset
 
 
 class BoardState(str, Enum):

@@ -13,10 +13,10 @@ from typing import NoReturn
 
 import serial
 
-from . import profile as profiles
-from .faults import KINDS, FaultSpecError, parse_spec
-from .flash import ImageError
-from .server import CardError, Emulator, read_image
+from emulator import profile as profiles
+from emulator.hw.flash import ImageError
+from emulator.server import CardError, Emulator, read_image
+from emulator.wire.faults import KINDS, FaultSpecError, parse_spec
 
 
 class _Parser(argparse.ArgumentParser):
@@ -185,7 +185,7 @@ def _until_signalled() -> threading.Event:
 
 
 def _relay(args: argparse.Namespace) -> int:
-    from .relay import Relay
+    from emulator.wire.relay import Relay
 
     done = _until_signalled()
     try:

@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import profile as profiles
-from .profile import Partition
+from emulator import profile as profiles
+from emulator.profile import Partition
 
 
 class LayoutError(ValueError):

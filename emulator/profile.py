@@ -218,7 +218,7 @@ def _partition_table(model: Optional[str]) -> tuple[tuple[Partition, ...], str]:
     place each model's table is written)."""
     if not model:
         return (), ""
-    from harness.partitions import MODELS_FILE, model_table
+    from harness.camera.partitions import MODELS_FILE, model_table
 
     table = model_table(model)
     if table is None:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from . import profile as profiles
-from .board import Board
-from .endpoint import PtyEndpoint, TcpEndpoint
-from .faults import parse_spec
-from .flash import Flash, ImageError
-from .line import Line
-from .profile import Partition, Profile
-from .sdcard import CardError, SdCard, Slot
-from .uart import Uart
+from emulator import profile as profiles
+from emulator.board import Board
+from emulator.hw.flash import Flash, ImageError
+from emulator.hw.sdcard import CardError, SdCard, Slot
+from emulator.hw.uart import Uart
+from emulator.profile import Partition, Profile
+from emulator.wire.endpoint import PtyEndpoint, TcpEndpoint
+from emulator.wire.faults import parse_spec
+from emulator.wire.line import Line
 
 __all__ = ["CardError", "Emulator", "ImageError"]
 

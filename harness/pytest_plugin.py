@@ -32,12 +32,12 @@ from typing import Any, BinaryIO, Iterator, Optional
 
 import pytest
 
-from .console import Capabilities, Console
-from .errors import PortError
-from .expect import SerialExpect
-from .partitions import dram_bank, model_table
-from .policy import ReadOnlyPolicy
-from .transport import Transport
+from harness.base.errors import PortError
+from harness.camera.partitions import dram_bank, model_table
+from harness.console.policy import ReadOnlyPolicy
+from harness.console.session import Capabilities, Console
+from harness.link.expect import SerialExpect
+from harness.link.transport import Transport
 
 SETTINGS = {
     "port": "a real console: /dev/ttyUSB0, COM3, a pty, rfc2217://host:port (default: the "
@@ -305,7 +305,7 @@ def uboot(
     with open(path, "ab") as log:
         dumper = _dumper(pytestconfig, uboot_transport, policy, log)
         dumper.sync()
-        expect = SerialExpect(uboot_transport, None if writes else policy, log=log)
+        expect = SerialExpect(uboot_transport, None if writes else policy.check, log=log)
         yield UBoot(dumper, expect)
 
 

@@ -42,7 +42,7 @@ def emulator():
 @pytest.fixture
 def open_port():
     """open_port(emu) -> a Transport on the emulator's port, closed after the test."""
-    from harness.transport import Transport
+    from harness.link.transport import Transport
 
     opened = []
 
@@ -59,8 +59,8 @@ def open_port():
 @pytest.fixture
 def connect():
     """connect(emu, **console_options) -> a synced harness Console on the emulator's port."""
-    from harness.console import Console
-    from harness.transport import Transport
+    from harness.console.session import Console
+    from harness.link.transport import Transport
 
     opened = []
 

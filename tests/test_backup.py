@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.backup import Backup, Plan
-from harness.errors import CommandFailed
-from harness.partitions import model_table, select
-from harness.transport import Transport
+from harness.backup.job import Backup, Plan
+from harness.base.errors import CommandFailed
+from harness.camera.partitions import model_table, select
+from harness.link.transport import Transport
 from tests.support.camera import (
     FIXTURE_TREES,
     HOME,
@@ -144,7 +144,7 @@ def test_all_partitions_and_rerun_skips_finished(emulator, flash, tmp_path):
 
 
 def test_sf_read_failing(emulator, flash, tmp_path, open_port):
-    from harness.partitions import Partition
+    from harness.camera.partitions import Partition
 
     emu = emulator(flash, "mstar", at_prompt=True)
     t = open_port(emu)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
-from harness.bringup import ACTIONS, BringUp, Seen, State, next_state
-from harness.console import Console
-from harness.transport import Transport
+from harness.console.bringup import ACTIONS, BringUp, Seen, State, next_state
+from harness.console.session import Console
+from harness.link.transport import Transport
 from tests.support.camera import ROOTFS
 from tests.support.run_cli import uboot_dump
 

@@ -7,9 +7,9 @@ import pytest
 
 from emulator import Emulator
 from emulator.profile import load
-from harness.console import Console
-from harness.reader import MemoryReader
-from harness.transport import Transport
+from harness.console.session import Console
+from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
 from tests.support.run_cli import uboot_dump
 
 RAM = 0x21000000
@@ -18,7 +18,7 @@ ALL = load("mstar").command_table  # the vendor build's table, every command
 
 def without(*names: str):
     p = load("mstar")
-    from emulator.commands import load_table
+    from emulator.uboot.commands import load_table
 
     return p.with_(commands=tuple(n for n in load_table(ALL) if n not in names))
 

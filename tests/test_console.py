@@ -4,10 +4,10 @@ import random
 
 import pytest
 
-from harness.console import Console
-from harness.errors import CommandFailed, NoPrompt, PortGone, Refused, TargetReset
-from harness.policy import ReadOnlyPolicy
-from harness.transport import Transport
+from harness.base.errors import CommandFailed, NoPrompt, PortGone, Refused, TargetReset
+from harness.console.policy import ReadOnlyPolicy
+from harness.console.session import Console
+from harness.link.transport import Transport
 
 
 @pytest.fixture(scope="module")

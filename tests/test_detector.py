@@ -1,6 +1,6 @@
-"""harness.detector: what console output means, line-anchored and blind to md data."""
+"""harness.console.detector: what console output means, line-anchored and blind to md data."""
 
-from harness.detector import Detector, Kind
+from harness.console.detector import Detector, Kind
 
 MSTAR = b"MStar # "
 

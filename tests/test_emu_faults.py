@@ -8,7 +8,7 @@ import serial
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.faults import KINDS, FaultSpecError, parse_spec
+from emulator.wire.faults import KINDS, FaultSpecError, parse_spec
 from tests.support.termclient import Term
 
 MSTAR = b"MStar # "

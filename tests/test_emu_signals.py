@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness.transport import Transport
+from harness.link.transport import Transport
 
 STATES = {
     "off, power-on pending": ["--power-on-after", "60"],

@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 
 from harness.cli import build_parser
-from harness.sdfile import Header
+from harness.sd.staging import Header
 from tests.conftest import FIXTURES
 from tests.support.camera import FIXTURE_TREES, ROOTFS, flash_from_trees, mkfs
 from tests.support.run_cli import uboot_dump, uboot_emu
@@ -346,8 +346,8 @@ def collect_allow_card_output(cam, image, tmp, sd_backup):
     """The card check reads the mount table; a directory on a vfat mount (the card) is
     refused unless --allow-card-output (collect() is given the mount table a PC with the
     card mounted would have)."""
-    from harness.errors import UsageError
-    from harness.sdhost import collect
+    from harness.backup.card import collect
+    from harness.base.errors import UsageError
 
     out, card_file = collect_in(sd_backup, tmp)
     table = f"36 1 8:17 / {tmp} rw - vfat /dev/sdb1 rw\n"
@@ -580,7 +580,7 @@ def test_the_option_does_what_it_says(row, cam, image, tmp_path, request):
 
 
 def test_every_option_and_positional_has_help_and_its_default_shows():
-    from harness.partitions import models
+    from harness.camera.partitions import models
 
     def walk(parser: argparse.ArgumentParser):
         for a in parser._actions:

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from harness import errors
+from harness.base import errors
 from tests.conftest import ROOT
 from tests.support.run_cli import one_error, uboot_dump
 

@@ -6,9 +6,9 @@ import zlib
 
 import pytest
 
-from harness.errors import Refused
-from harness.policy import ReadOnlyPolicy
-from harness.reader import MemoryReader
+from harness.base.errors import Refused
+from harness.console.policy import ReadOnlyPolicy
+from harness.read.reader import MemoryReader
 
 pytestmark = pytest.mark.hil
 
@@ -115,8 +115,8 @@ def test_writes_are_refused_before_reaching_the_port(uboot, command, monkeypatch
 @pytest.mark.emulator_only
 def test_noisy_line_still_reads_exactly(uboot_emulator, uboot_target, tmp_path):
     from emulator import Emulator
-    from harness.console import Console
-    from harness.transport import Transport
+    from harness.console.session import Console
+    from harness.link.transport import Transport
 
     image = bytes(uboot_emulator.flash.data)
     with Emulator(
@@ -135,7 +135,7 @@ def test_noisy_line_still_reads_exactly(uboot_emulator, uboot_target, tmp_path):
 
 @pytest.mark.emulator_only
 def test_power_cycle_is_seen_as_a_reset(uboot_emulator, uboot):
-    from harness.errors import TargetReset
+    from harness.base.errors import TargetReset
 
     uboot_emulator.power_cycle()
     with pytest.raises(TargetReset):

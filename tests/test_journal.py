@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from harness.errors import ResumeRefused
-from harness.journal import Entry, Journal
+from harness.base.errors import ResumeRefused
+from harness.read.journal import Entry, Journal
 
 HEADER = {"start": 0x21000000, "length": 0x3000, "chunk": 0x1000}
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from emulator.commands.md import render_lines
-from harness.mdcodec import MdError, MdFormat, decode_exact, decode_range, split_lines
+from emulator.uboot.commands.md import render_lines
+from harness.console.mdcodec import MdError, MdFormat, decode_exact, decode_range, split_lines
 from tests.conftest import CAPTURES
 
 GOLDEN = (CAPTURES / "golden.img").read_bytes()

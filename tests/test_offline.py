@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.jffs2.nodes import swap_words
-from harness.logparse import LogError, decode_log
+from harness.read.logparse import LogError, decode_log
 from tests.conftest import FIXTURES
 from tests.support import community
 from tests.support.run_cli import uboot_dump

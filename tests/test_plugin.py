@@ -107,7 +107,7 @@ def test_a_failing_test_shows_its_console_log(camera, tmp_path):
 def test_needs_and_writes_markers(camera, tmp_path):
     (tmp_path / "test_marks.py").write_text(
         "import pytest\n"
-        "from harness.errors import Refused\n"
+        "from harness.base.errors import Refused\n"
         "@pytest.mark.uboot_needs('sf', 'usb', 'nand')\n"
         "def test_needs(uboot):\n"
         "    pass\n"

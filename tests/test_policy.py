@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import Refused
-from harness.policy import ReadOnlyPolicy, SdWriteGuard
+from harness.base.errors import Refused
+from harness.console.policy import ReadOnlyPolicy, SdWriteGuard
 
 WINDOW = ReadOnlyPolicy(ram_window=(0x21000000, 0x21100000))
 SD_WINDOW = (0x21000000, 0x22C00000)

@@ -7,8 +7,8 @@ import io
 import re
 import time
 
-from harness.progress import Progress
-from harness.reader import MemoryReader
+from harness.cli.progress import Progress
+from harness.read.reader import MemoryReader
 
 CHUNK = 0x1000
 

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import DumpError, PortGone, TargetReset
-from harness.reader import MemoryReader
+from harness.base.errors import DumpError, PortGone, TargetReset
+from harness.read.reader import MemoryReader
 from tests.support.run_cli import uboot_emu
 
 RAM = 0x21000000
@@ -166,7 +166,7 @@ def test_kill_9_then_rerun_resumes(tmp_path, image):
         data = out.read_bytes()
         assert len(data) == 0x3000
         # the emulator's DRAM at power-on, from its seed: garbage_fill(size, seed 0)
-        from emulator.memory import garbage_fill
+        from emulator.hw.memory import garbage_fill
 
         assert data == bytes(garbage_fill(0x3000, 0))
         assert not journal.exists()
@@ -185,7 +185,7 @@ def test_resume_refused_when_memory_changed(emulator, image, connect, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         r.read_to_file(RAM, 0x1000, out)
     emu.board.target.memory.write(RAM, b"changed!")
-    from harness.errors import ResumeRefused
+    from harness.base.errors import ResumeRefused
 
     with pytest.raises(ResumeRefused, match="memory changed"):
         MemoryReader(c, chunk=0x400).read_to_file(RAM, 0x1000, out)
@@ -202,7 +202,7 @@ def test_crc_mismatch_is_located_by_bisection(emulator, connect, tmp_path, line)
     """One bit flipped in a hex digit of md line `line` (0 -> 1: the line still parses and
     its ASCII column, '.', still agrees): only the CRC can tell, and the halves' CRCs find it.
     """
-    from emulator.faults import parse_spec
+    from emulator.wire.faults import parse_spec
 
     emu = emulator(bytes(16 << 20), "mstar", at_prompt=True)
     emu.board.target.memory.write(RAM, bytes(0x400))
@@ -223,8 +223,8 @@ def test_crc_mismatch_is_located_by_bisection(emulator, connect, tmp_path, line)
 
 def reopen(link: str):
     """The port, once its device node is back (polled, as udev users do)."""
-    from harness.errors import PortError
-    from harness.transport import Transport
+    from harness.base.errors import PortError
+    from harness.link.transport import Transport
 
     deadline = time.monotonic() + 5
     while True:
@@ -244,8 +244,8 @@ def test_interrupted_reads_resume_losing_only_the_lines_in_flight(tmp_path_facto
     all runs together received at most the length plus one md line per interruption (the
     line the disconnect cut): what arrived before each interruption was kept."""
     from emulator import Emulator
-    from emulator.faults import parse_spec
-    from harness.console import Console
+    from emulator.wire.faults import parse_spec
+    from harness.console.session import Console
 
     work = tmp_path_factory.mktemp("cut")
     data = payload(9, 0x4000)

@@ -13,10 +13,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from emulator import Emulator
-from harness.console import Console
-from harness.errors import DumpError
-from harness.reader import MemoryReader
-from harness.transport import Transport
+from harness.base.errors import DumpError
+from harness.console.session import Console
+from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
 
 PROFILES = {
     "mstar": (0x21000000, "MStar # "),

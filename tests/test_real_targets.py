@@ -1,6 +1,6 @@
 """The tool against real U-Boots: the camera vendor's own 2015.01 code (../shared/oracles/)
 and Debian's U-Boot 2023.01 under QEMU, as a user would run it (`uboot-dump` in its own
-process), through a paced line with faults where the issue asks for one (emulator.relay).
+process), through a paced line with faults where the issue asks for one (emulator.wire.relay).
 
 These skip with the reason where the target cannot run (a clone without ../shared, no
 QEMU); CI has both.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.relay import Relay
+from emulator.wire.relay import Relay
 from tests.support.camera import (
     FIXTURE_TREES,
     HOME,

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator import Emulator
-from harness.backup import Backup, Plan
+from harness.backup.job import Backup, Plan
+from harness.camera.partitions import model_table, select
 from harness.jffs2.extract import extract
 from harness.jffs2.fs import read_fs
-from harness.partitions import model_table, select
-from harness.transport import Transport
+from harness.link.transport import Transport
 from tests.support.camera import ROOTFS, flash_from_trees, mkfs_path, tree_listing
 
 NAMES = st.text(

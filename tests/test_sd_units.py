@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import fat32
-from harness.replies import MmcFailed, ReplyError, mmc_reply
-from harness.sdfile import Header, SdFileError, pattern, pattern_sector
+from harness.console.replies import MmcFailed, ReplyError, mmc_reply
+from harness.sd import fat32
+from harness.sd.staging import Header, SdFileError, pattern, pattern_sector
 from tests.support import sdcards
 
 OK = b"\nMMC read: dev # 0, block # 2048, count 1024 ... 1024 blocks read: OK\n"
@@ -146,6 +146,6 @@ MOUNTINFO = """\
     ],
 )
 def test_mount_type_finds_the_card(path, kind):
-    from harness.sdhost import mount_type
+    from harness.backup.card import mount_type
 
     assert mount_type(Path(path), MOUNTINFO) == kind

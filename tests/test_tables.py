@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import UsageError
-from harness.partitions import Partition, from_bootlog, parse_mtdparts
+from harness.base.errors import UsageError
+from harness.camera.partitions import Partition, from_bootlog, parse_mtdparts
 
 
 def test_mtdparts():
@@ -44,7 +44,7 @@ def test_one_file_holds_each_models_partition_table():
     benchmarks read it; no other file spells a table out (HOME's size is the tell)."""
 
     from emulator.profile import load
-    from harness.partitions import MODELS_FILE, model_table, models
+    from harness.camera.partitions import MODELS_FILE, model_table, models
 
     table = model_table("y203c")
     for profile in ("mstar", "sigmastar"):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.partitions import model_table
+from harness.camera.partitions import model_table
 from tests.support import sdcards
 from tests.support.run_cli import one_error, uboot_dump, uboot_emu
 from tests.support.sdfixtures import (
@@ -232,7 +232,7 @@ def test_sd_collect_of_the_pc_side_prepared_copy_says_so(sd_camera, tmp_path):
 
 
 def test_the_models_dram_map():
-    from harness.partitions import memory_map
+    from harness.camera.partitions import memory_map
 
     assert model_table("y203c") is not None
     assert memory_map("y203c").usable == (0x20000000, 0x23000000)
@@ -247,10 +247,10 @@ def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_pat
     import json
 
     from emulator.profile import load
-    from harness.backup import Backup, Plan
-    from harness.errors import UsageError
-    from harness.partitions import memory_map, memory_map_from_bdinfo
-    from harness.transport import Transport
+    from harness.backup.job import Backup, Plan
+    from harness.base.errors import UsageError
+    from harness.camera.partitions import memory_map, memory_map_from_bdinfo
+    from harness.link.transport import Transport
     from tests.conftest import ROOT
 
     text = (ROOT / "emulator" / "profiles" / "mainline-bdinfo.txt").read_text()

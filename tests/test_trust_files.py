@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import safeio
+from harness.base import safeio
 from tests.conftest import FIXTURES
 from tests.support.camera import FIXTURE_TREES, mkfs
 from tests.support.run_cli import one_error, uboot_dump, uboot_emu

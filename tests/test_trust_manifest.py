@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from harness.sdfile import _HEADER
+from harness.sd.staging import _HEADER
 from tests.support import sdcards
 from tests.support.run_cli import one_error, uboot_dump, uboot_emu
 from tests.support.sdfixtures import prepared_card, small_flash

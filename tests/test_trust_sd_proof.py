@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sdfile import pattern
+from harness.sd.staging import pattern
 from tests.support import sdcards
 from tests.support.cardcraft import Card, forge_crc
 from tests.support.run_cli import uboot_dump, uboot_emu

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.progress import Progress
-from harness.units import human_bytes, human_time, parse_seconds, parse_size
+from harness.base.units import human_bytes, human_time, parse_seconds, parse_size
+from harness.cli.progress import Progress
 
 
 @pytest.mark.parametrize(

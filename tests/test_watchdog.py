@@ -13,10 +13,10 @@ import time
 import pytest
 
 from emulator import Emulator
-from harness.console import Console
-from harness.errors import TargetReset
-from harness.reader import MD_SECONDS, MemoryReader
-from harness.transport import Transport
+from harness.base.errors import TargetReset
+from harness.console.session import Console
+from harness.link.transport import Transport
+from harness.read.reader import MD_SECONDS, MemoryReader
 from tests.support.termclient import Term
 
 RAM = 0x21000000

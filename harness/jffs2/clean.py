@@ -10,9 +10,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .extract import extract
-from .fs import Entry, Jffs2Error, read_fs
-from .repack import repack
+from harness.jffs2.extract import extract
+from harness.jffs2.fs import Entry, Jffs2Error, read_fs
+from harness.jffs2.repack import repack
 
 WINDOW = 16
 

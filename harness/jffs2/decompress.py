@@ -13,7 +13,7 @@ import lzma
 import struct
 import zlib
 
-from .nodes import MAX_DATA, Inode, inode_problem
+from harness.jffs2.nodes import MAX_DATA, Inode, inode_problem
 
 NONE, ZERO, RTIME, ZLIB, LZO, LZMA, LZMA_NO_SIZE = 0x00, 0x01, 0x02, 0x06, 0x07, 0x08, 0x15
 

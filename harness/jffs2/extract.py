@@ -17,8 +17,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .decompress import DataError
-from .fs import Entry
+from harness.jffs2.decompress import DataError
+from harness.jffs2.fs import Entry
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 

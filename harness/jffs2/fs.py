@@ -15,8 +15,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from .decompress import DataError, node_data
-from .nodes import (
+from harness.jffs2.decompress import DataError, node_data
+from harness.jffs2.nodes import (
     DIRENT,
     INODE,
     Gap,

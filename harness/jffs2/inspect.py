@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .nodes import scan
+from harness.jffs2.nodes import scan
 
 
 def inspect(data: bytes) -> dict:

@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .fs import Jffs2Error
-from .nodes import Node, restamp, walk
+from harness.jffs2.fs import Jffs2Error
+from harness.jffs2.nodes import Node, restamp, walk
 
 
 def mkfs_path() -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import CommandFailed, SdUnavailable
+from harness.base.errors import CommandFailed, SdUnavailable
 from tests.support import sdcards
 from tests.support.sdfixtures import (
     TABLE,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backup import Backup, Plan
-from harness.errors import SdUnavailable
-from harness.partitions import select
-from harness.transport import Transport
+from harness.backup.job import Backup, Plan
+from harness.base.errors import SdUnavailable
+from harness.camera.partitions import select
+from harness.link.transport import Transport
 from tests.support import sdcards
 from tests.support.camera import HOME, ROOTFS
 from tests.support.run_cli import uboot_dump
@@ -77,7 +77,7 @@ def test_no_mmc_command_falls_back(emulator, flash, tmp_path):
 
 
 def _commands(prof) -> tuple[str, ...]:
-    from emulator.commands import load_table
+    from emulator.uboot.commands import load_table
 
     return tuple(load_table(prof.command_table))
 
@@ -171,8 +171,8 @@ def test_boot_checks_follow_the_card(flash, blank_card, tmp_path):
 def test_sd_collect_refuses_an_output_on_the_card(emulator, flash, blank_card, tmp_path):
     """The camera flashes sys_/home_ files it finds on the card at boot: the output must
     not go there unless the user says so (the card's mount seen as vfat)."""
-    from harness.errors import UsageError
-    from harness.sdhost import collect
+    from harness.backup.card import collect
+    from harness.base.errors import UsageError
 
     card = card_copy(blank_card, tmp_path)
     emu = emulator(flash, "mstar", sd=card, at_prompt=True)

@@ -11,7 +11,7 @@ import pytest
 
 from emulator.flashimage import assemble
 from emulator.profile import load
-from harness.partitions import span
+from harness.camera.partitions import span
 
 FIXTURE_TREES = Path(__file__).resolve().parents[2] / "fixtures" / "trees"
 ROOTFS = span("y203c", "ROOTFS")  # (offset, size), from harness/models.json

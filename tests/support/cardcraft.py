@@ -9,7 +9,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import fat32
+from harness.sd import fat32
 from tests.support import sdcards
 
 

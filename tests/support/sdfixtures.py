@@ -8,10 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.backup import Backup, Plan
-from harness.partitions import model_table, select
-from harness.sdfile import PATTERN_MAGIC
-from harness.transport import Transport
+from harness.backup.job import Backup, Plan
+from harness.camera.partitions import model_table, select
+from harness.link.transport import Transport
+from harness.sd.staging import PATTERN_MAGIC
 from tests.support import sdcards
 from tests.support.camera import HOME, ROOTFS
 from tests.support.run_cli import uboot_dump

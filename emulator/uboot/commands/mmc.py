@@ -1,0 +1,227 @@
+"""`mmc`: the SD card, as common/cmd_mmc.c, drivers/mmc/mmc.c and mmc_write.c of the vendor's
+2015.01 tree (linux-chenxing/uboot_msc313e@e98ba4e) drive the MStar host
+(drivers/mstar/sdmmc/ms_sdmmc_ub.c).
+
+- The host registers its device whether or not a card is in the slot, so `mmc` never says
+  `No MMC device available` on a camera (a profile without an SD host does); an empty slot
+  fails at initialisation with the driver's `Card Detect Fail!` line.
+- Initialisation is cached (has_init): a card pulled out after it fails its next transfer
+  silently (`0 blocks read: ERROR`) until `mmc rescan` or `mmc dev`.
+- read/write/erase take hex numbers, parsed as simple_strtoul does (no check for junk);
+  transfers are split into b_max blocks; the range check of a read covers the whole
+  transfer, that of a write each piece (mmc_write_blocks), so a write running off the card
+  writes the pieces before the end.
+- The MStar host has no getwp: a write-protected card is written anyway. Profiles whose host
+  reads the switch answer `Error: card is write protected!`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from emulator.hw.memory import BusError
+from emulator.hw.sdcard import SECTOR, SdCard
+from emulator.profile import SdSpec
+from emulator.uboot.commands import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_USAGE, handles
+from emulator.uboot.target import Target
+
+# name, maxargs, repeatable (cmd_mmc[] of cmd_mmc.c)
+SUBCOMMANDS = (
+    ("info", 1, False),
+    ("read", 4, True),
+    ("write", 4, False),
+    ("erase", 3, False),
+    ("rescan", 2, True),
+    ("part", 1, True),
+    ("dev", 3, False),
+    ("list", 1, True),
+    ("setdsr", 2, False),
+)
+WRITE_PIECE = 64  # sectors written at a time (a power loss keeps what was written)
+
+
+def _find(word: str) -> Optional[tuple[str, int, bool]]:
+    """find_cmd_tbl(): a full name, or the only entry the abbreviation fits."""
+    name = word.split(".", 1)[0]
+    hits = [row for row in SUBCOMMANDS if row[0].startswith(name)]
+    for row in hits:
+        if row[0] == name:
+            return row
+    return hits[0] if len(hits) == 1 else None
+
+
+def _init(t: Target, dev: int, force: bool) -> Optional[SdCard]:
+    """init_mmc_device(): the card, initialised, or None after printing why not."""
+    if dev != 0:
+        t.out(f"MMC Device {dev} not found\n")
+        t.out(f"no mmc device at slot {dev:x}\n")
+        return None
+    slot = t.slot
+    if force:
+        t.mmc.init_at = None
+    if t.mmc.init_at is not None:  # has_init: whatever is in the slot now
+        return slot.card if slot is not None else None
+    card = slot.card if slot is not None else None
+    if card is None:
+        assert t.profile.sd is not None
+        t.out(t.profile.sd.no_card)
+        return None
+    assert slot is not None
+    t.mmc.init_at = slot.insertions
+    return card
+
+
+def _usable(t: Target, card: Optional[SdCard]) -> Optional[SdCard]:
+    slot = t.slot
+    if card is None or slot is None or slot.card is not card:
+        return None
+    return card if t.mmc.init_at == slot.insertions else None
+
+
+def _rw(t: Target, args: list[str]) -> int:
+    if len(args) != 4:
+        return CMD_RET_USAGE
+    write = args[0] == "write"
+    addr, blk, cnt = (t.hexarg(a) for a in args[1:4])
+    blk &= 0xFFFFFFFF
+    cnt &= 0xFFFFFFFF
+    card = _init(t, t.mmc.current, False)
+    if card is None and t.mmc.init_at is None:
+        return CMD_RET_FAILURE
+    op = "write" if write else "read"
+    t.out(f"\nMMC {op}: dev # {t.mmc.current}, block # {blk}, count {cnt} ... ")
+    sd = t.profile.sd
+    assert sd is not None
+    if write and sd.write_protect_detect and card is not None and card.write_protected:
+        t.out("Error: card is write protected!\n")
+        return CMD_RET_FAILURE
+    n = _write(t, card, addr, blk, cnt) if write else _read(t, card, addr, blk, cnt)
+    t.out(f"{n} blocks {'written' if write else 'read'}: {'OK' if n == cnt else 'ERROR'}\n")
+    return CMD_RET_SUCCESS if n == cnt else CMD_RET_FAILURE
+
+
+def _spec(t: Target) -> SdSpec:
+    assert t.profile.sd is not None  # `mmc` reaches the transfers only with an SD host
+    return t.profile.sd
+
+
+def _exceeds(t: Target, card: SdCard, end: int) -> bool:
+    if end > card.blocks:
+        t.out(f"MMC: block number 0x{end:x} exceeds max(0x{card.blocks:x})\n")
+        return True
+    return False
+
+
+def _read(t: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
+    card = _usable(t, card)
+    if cnt == 0 or card is None or _exceeds(t, card, blk + cnt):
+        return 0
+    sd = _spec(t)
+    done = 0
+    while done < cnt:
+        cur = min(sd.b_max, cnt - done)
+        data = card.read(blk + done, cur)
+        if t.memory.writable(addr, len(data)) < len(data):
+            t.abort(BusError(addr + t.memory.writable(addr, len(data))))
+        t.busy(len(data) / sd.read_bytes_per_s)
+        if _usable(t, card) is None:
+            return 0
+        t.memory.write(addr, data)
+        addr += len(data)
+        done += cur
+    return cnt
+
+
+def _write(t: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
+    card = _usable(t, card)
+    if card is None:
+        return 0
+    sd = _spec(t)
+    done = 0
+    while done < cnt:
+        cur = min(sd.b_max, cnt - done)
+        if _exceeds(t, card, blk + done + cur):
+            return 0
+        for off in range(0, cur, WRITE_PIECE):
+            n = min(WRITE_PIECE, cur - off)
+            src = addr + (done + off) * SECTOR
+            if t.memory.readable(src, n * SECTOR) < n * SECTOR:
+                t.abort(BusError(src + t.memory.readable(src, n * SECTOR)))
+            if _usable(t, card) is None:
+                t.out("mmc write failed\n")
+                return 0
+            card.write(blk + done + off, t.memory.read(src, n * SECTOR))
+            t.uart.check_power()  # no power, no more sectors
+            t.busy(n * SECTOR / sd.write_bytes_per_s)
+        done += cur
+    return cnt
+
+
+def _dev(t: Target, args: list[str]) -> int:
+    if len(args) == 1:
+        dev = t.mmc.current
+    elif len(args) in (2, 3):
+        dev = t.strtoul(args[1], 10)[0]
+        part = t.strtoul(args[2], 10)[0] if len(args) == 3 else 0
+        if part > 7:  # PART_ACCESS_MASK
+            t.out("#part_num shouldn't be larger than 7\n")
+            return CMD_RET_FAILURE
+    else:
+        return CMD_RET_USAGE
+    if _init(t, dev, True) is None:
+        return CMD_RET_FAILURE
+    t.out("switch to partitions #0, OK\n")
+    t.mmc.current = dev
+    t.out(f"mmc{dev} is current device\n")
+    return CMD_RET_SUCCESS
+
+
+def _info(t: Target) -> int:
+    card = _usable(t, _init(t, t.mmc.current, False))
+    if card is None:
+        return CMD_RET_FAILURE
+    sd = t.profile.sd
+    assert sd is not None
+    size = card.blocks * SECTOR
+    gib = size / (1 << 30)
+    capacity = f"{gib:.1f} GiB" if size >= 1 << 30 else f"{size >> 20} MiB"
+    t.out(
+        f"Device: {sd.device}\nManufacturer ID: 3\nOEM: 5344\nName: SU04G \n"
+        "Tran Speed: 50000000\nRd Block Len: 512\nSD version 3.0\n"
+        f"High Capacity: {'Yes' if size > 2 << 30 else 'No'}\nCapacity: {capacity}\n"
+        "Bus Width: 4-bit\n"
+    )
+    return CMD_RET_SUCCESS
+
+
+@handles("mmc")
+def do_mmc(t: Target, argv: list[str], repeat: bool) -> int:
+    if len(argv) < 2:
+        return CMD_RET_USAGE
+    row = _find(argv[1])
+    args = argv[1:]
+    if row is None or len(args) > row[1]:
+        return CMD_RET_USAGE
+    name, _, repeatable = row
+    if repeat and not repeatable:
+        return CMD_RET_SUCCESS
+    sd = t.profile.sd
+    if t.mmc.current < 0:
+        if sd is None:
+            t.out("No MMC device available\n")
+            return CMD_RET_FAILURE
+        t.mmc.current = 0
+    args[0] = name
+    if name in ("read", "write"):
+        return _rw(t, args)
+    if name == "dev":
+        return _dev(t, args)
+    if name == "rescan":
+        return CMD_RET_SUCCESS if _init(t, t.mmc.current, True) else CMD_RET_FAILURE
+    if name == "list":
+        assert sd is not None
+        t.out(f"{sd.device}: 0\n")
+        return CMD_RET_SUCCESS
+    if name == "info":
+        return _info(t)
+    return CMD_RET_USAGE  # erase, part, setdsr: not emulated (the tool never sends them)
