@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 
 from emulator import Emulator
-from harness.backup.job import Backup, Plan
+from harness.backup.job import Backup
+from harness.backup.plan import Plan
 from harness.camera.partitions import Partition, model_table, span
 from harness.link.transport import Transport
 from tests.support import sdcards

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.backup.job import Backup, Plan
+from harness.backup.job import Backup
+from harness.backup.plan import Plan
 from harness.base.errors import CommandFailed
 from harness.camera.partitions import model_table, select
 from harness.link.transport import Transport

@@ -125,8 +125,8 @@ def test_refused_before_reaching_the_port(shared_console, command, monkeypatch):
     c = shared_console
     monkeypatch.setattr(c, "policy", ReadOnlyPolicy(ram_window=(0x21000000, 0x21010000)))
     sent = []
-    real_write = c.t.write
-    monkeypatch.setattr(c.t, "write", lambda data: (sent.append(data), real_write(data)))
+    real_write = c.transport.write
+    monkeypatch.setattr(c.transport, "write", lambda data: (sent.append(data), real_write(data)))
     with pytest.raises(Refused):
         c.run(command)
     assert sent == []

@@ -346,7 +346,7 @@ def collect_allow_card_output(cam, image, tmp, sd_backup):
     """The card check reads the mount table; a directory on a vfat mount (the card) is
     refused unless --allow-card-output (collect() is given the mount table a PC with the
     card mounted would have)."""
-    from harness.backup.card import collect
+    from harness.backup.collect import collect
     from harness.base.errors import UsageError
 
     out, card_file = collect_in(sd_backup, tmp)

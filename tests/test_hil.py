@@ -70,8 +70,8 @@ def test_interactive_console(uboot, uboot_target):
 @pytest.mark.parametrize("line", ["mw 0 0", "sf erase 0 10000", "saveenv", ""])
 def test_interactive_console_keeps_the_policy(uboot, line, monkeypatch):
     sent = []
-    real = uboot.t.write
-    monkeypatch.setattr(uboot.t, "write", lambda data: (sent.append(data), real(data)))
+    real = uboot.transport.write
+    monkeypatch.setattr(uboot.transport, "write", lambda data: (sent.append(data), real(data)))
     with pytest.raises(Refused):
         uboot.console.sendline(line)
     uboot.console.send(line.encode())
@@ -103,8 +103,8 @@ def test_interactive_console_keeps_the_policy(uboot, line, monkeypatch):
 def test_writes_are_refused_before_reaching_the_port(uboot, command, monkeypatch):
     assert isinstance(uboot.policy, ReadOnlyPolicy)
     sent = []
-    real = uboot.t.write
-    monkeypatch.setattr(uboot.t, "write", lambda data: (sent.append(data), real(data)))
+    real = uboot.transport.write
+    monkeypatch.setattr(uboot.transport, "write", lambda data: (sent.append(data), real(data)))
     with pytest.raises(Refused):
         uboot.run(command)
     assert sent == []

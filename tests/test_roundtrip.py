@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emulator import Emulator
-from harness.backup.job import Backup, Plan
+from harness.backup.job import Backup
+from harness.backup.plan import Plan
 from harness.camera.partitions import model_table, select
 from harness.jffs2.extract import extract
 from harness.jffs2.fs import read_fs

@@ -102,7 +102,7 @@ def test_a_card_made_by_mkfs_and_mtools(tmp_path):
     root = img[vol.cluster_sector(vol.root_cluster) * 512 :][: vol.cluster_bytes]
     named = dict(fat32.named_entries(root)[0])
     assert set(named) == {"a.txt", "Long file name.dat", "UBDUMP.BIN"}
-    entry = fat32.find(fat32.directory_entries(root)[0], "UBDUMP.BIN")
+    entry = fat32.lookup(fat32.directory_entries(root)[0], "UBDUMP.BIN")
     assert entry is not None and entry.size == 70000
     chain, c = [], entry.first_cluster
     while c is not None:
@@ -146,6 +146,6 @@ MOUNTINFO = """\
     ],
 )
 def test_mount_type_finds_the_card(path, kind):
-    from harness.backup.card import mount_type
+    from harness.sd.card import mount_type
 
     assert mount_type(Path(path), MOUNTINFO) == kind

@@ -247,7 +247,8 @@ def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_pat
     import json
 
     from emulator.profile import load
-    from harness.backup.job import Backup, Plan
+    from harness.backup.job import Backup
+    from harness.backup.plan import Plan
     from harness.base.errors import UsageError
     from harness.camera.partitions import memory_map, memory_map_from_bdinfo
     from harness.link.transport import Transport

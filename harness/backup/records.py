@@ -72,7 +72,7 @@ class PartitionRecord(_Strict):
     crc32: Hex32
 
 
-class Manifest(_Strict):
+class ManifestRecord(_Strict):
     model: Name
     partition_source: str = ""
     partitions: dict[str, PartitionRecord] = Field(default={}, max_length=64)
@@ -84,7 +84,7 @@ class Checked:
     """A manifest that passed every check: the checked model, the JSON as read (kept whole
     when the manifest is written again), and the table of its sd record (if any)."""
 
-    manifest: Manifest
+    manifest: ManifestRecord
     raw: dict
     sd_table: tuple[Partition, ...]
 
@@ -99,7 +99,7 @@ def load(path: Path) -> Optional[Checked]:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     try:
-        m = Manifest.model_validate_json(text)
+        m = ManifestRecord.model_validate_json(text)
     except ValueError as exc:
         raise UsageError(f"{path} is not a manifest this tool wrote: {_first(exc)}") from None
     for name, entry in m.partitions.items():

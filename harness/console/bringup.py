@@ -96,7 +96,7 @@ class BringUp:
         log: Optional[BinaryIO] = None,
         booting: bool = False,
     ):
-        self.t = transport
+        self.transport = transport
         self.detector = Detector(prompts)
         self.timeout = timeout
         self.say = say
@@ -123,7 +123,7 @@ class BringUp:
         buf = bytearray()
         scanned = 0
         if self.state is State.UNKNOWN:
-            self.t.write(b"\x03")
+            self.transport.write(b"\x03")
         last_sent = {b"\x03": time.monotonic(), b"\r": 0.0}
         last_rx = time.monotonic()
         while True:
@@ -132,9 +132,9 @@ class BringUp:
                 raise self._gave_up()
             action = ACTIONS[self.state]
             if action is not None and now - last_sent[action[0]] >= action[1]:
-                self.t.write(action[0])
+                self.transport.write(action[0])
                 last_sent[action[0]] = now
-            data = self.t.read(ENTER_EVERY)
+            data = self.transport.read(ENTER_EVERY)
             if not data:
                 if now - last_rx > PROBE_EVERY:
                     self._see(Seen.SILENCE)
@@ -146,7 +146,7 @@ class BringUp:
             nl = buf.rfind(b"\n")
             if nl >= scanned:
                 if self._classify_lines(bytes(buf[scanned : nl + 1])):
-                    self.t.write(b"\r")  # a boot line: its autoboot check is near
+                    self.transport.write(b"\r")  # a boot line: its autoboot check is near
                     last_sent[b"\r"] = time.monotonic()
                 scanned = nl + 1
             tail = self.detector.tail(buf)
@@ -175,7 +175,7 @@ class BringUp:
         """A prompt this tool does not know (or a damaged one): U-Boot's or Linux's? The
         console's synchronisation answers it (a random word is U-Boot's `Unknown command`);
         the prompt it finds, or None for Linux and anything else."""
-        console = Console(self.t, timeout=3.0, log=self.log)
+        console = Console(self.transport, timeout=3.0, log=self.log)
         try:
             return console.sync().encode("latin-1")
         except (TargetReset, NoPrompt):

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Optional, TypeVar
 
+from harness.base.deadline import Deadline
 from harness.base.errors import (
     CommandFailed,
     CommandMissing,
@@ -95,6 +96,29 @@ class Capabilities:
 
 
 @dataclass
+class Knowledge:
+    """What is known of one target's U-Boot, learnt on the way and kept for all its sessions
+    (the console after a reset is given the same object): the whole command list once a job
+    asked for it, `help NAME` answers asked one by one (None: no such command), and how its
+    md prints lines of each object width. `endian`: the user's word on the byte order
+    (--endian), else found from the data."""
+
+    capabilities: Optional[Capabilities] = None
+    usages: dict[str, Optional[bytes]] = field(default_factory=dict)
+    md_formats: dict[int, MdFormat] = field(default_factory=dict)
+    endian: Optional[str] = None
+
+    def md_format(self, width: int) -> MdFormat:
+        """The md line format for `width` (learnt from the first lines, then fixed)."""
+        if width not in self.md_formats:
+            fmt = MdFormat(width=width)
+            if self.endian and width > 1:
+                fmt.endian = self.endian
+            self.md_formats[width] = fmt
+        return self.md_formats[width]
+
+
+@dataclass
 class LineRate:
     """Characters per second the line carries: the nominal rate until measured on long
     outputs (md), then a running estimate."""
@@ -112,6 +136,22 @@ class LineRate:
             return
         self.samples = (self.samples + [chars / seconds])[-5:]
         self.measured = min(self.samples)
+
+
+@dataclass
+class _Answer:
+    """One command's answer while it arrives: its bounds, how far its lines were watched,
+    and, once Ctrl-C was sent (the stopping phase), when and why."""
+
+    bound: Deadline
+    cap: int  # bytes
+    expect_chars: int
+    on_lines: Optional[Callable[[bytes], None]] = None
+    started: float = field(default_factory=time.monotonic)
+    last_rx: float = field(default_factory=time.monotonic)
+    scanned: int = 0  # the buffer up to here has been watched (complete lines)
+    stopped: Optional[float] = None  # when Ctrl-C was sent
+    overrun: Optional[str] = None  # the bound it passed, if that was why
 
 
 def nonce() -> bytes:
@@ -134,11 +174,11 @@ class Console:
         policy: Optional[ReadOnlyPolicy] = None,
         log: Optional[BinaryIO] = None,
         baud: int = 115200,
-        capabilities: Optional[Capabilities] = None,
+        knowledge: Optional[Knowledge] = None,
     ):
-        """`capabilities`: what this U-Boot offers, if already known (the same camera after
-        a reset); asked with `help` on first need otherwise."""
-        self.t = transport
+        """`knowledge`: what is known of this U-Boot already (the same camera after a reset:
+        asked once per camera); a new one, filled on first need, otherwise."""
+        self.transport = transport
         self.prompt = prompt.encode("latin-1") if prompt else b""
         self.timeout = timeout
         self.quiet = quiet
@@ -147,20 +187,18 @@ class Console:
         self.buf = bytearray()
         self.detector = Detector((self.prompt,) if self.prompt else ())
         self.rate = LineRate(baud / 10.0 if baud else 11520.0)
-        self._caps: Optional[Capabilities] = capabilities
-        self._offers: dict[str, Optional[bytes]] = {}  # `help NAME` answers (None: absent)
-        self._md_formats: dict[int, MdFormat] = {}
+        self.knowledge = knowledge if knowledge is not None else Knowledge()
 
     # -- receiving -----------------------------------------------------------------------
     def _fill(self, timeout: float) -> bool:
-        data = self.t.read(timeout)
+        data = self.transport.read(timeout)
         if data:
             self.buf += data
             if self.log:
                 self.log.write(data)
         return bool(data)
 
-    def check(self, text: bytes) -> None:
+    def _watch(self, text: bytes) -> None:
         """Raise if the complete lines of `text` say the target reset or runs Linux."""
         raise_for(self.detector.lines(text))
 
@@ -180,101 +218,127 @@ class Console:
     def read_to_prompt(
         self,
         timeout: Optional[float] = None,
-        on_data: Optional[Callable[[int], None]] = None,
+        on_lines: Optional[Callable[[bytes], None]] = None,
         patience: Optional[float] = None,
         expect_chars: int = 4096,
     ) -> bytes:
-        """Output up to the next prompt (excluded); the prompt is consumed.
+        """Output up to the next prompt (excluded); the prompt is consumed. `on_lines` is
+        given the complete lines of the output as they arrive (after the detector saw them).
 
-        After `patience` seconds of silence (default: the dead-line timeout) without a
-        prompt, Ctrl-C asks for a fresh one: for a command whose output never pauses (md), a
-        long silence means its prompt was lost on the line (Garbled). The whole answer may
-        take at most `budget(expect_chars)` (or `timeout`) and be at most a few times
-        `expect_chars` long: a target that trickles or never stops is interrupted and
-        Unending is raised; after a Ctrl-C the prompt must come within the dead-line
-        timeout, however much the target goes on printing."""
-        deadline = time.monotonic() + (timeout or self.budget(expect_chars))
-        cap = 4 * expect_chars + 65536
-        dead = self.timeout
-        scanned = 0
-        t0 = last_rx = time.monotonic()
-        stopped_at: Optional[float] = None  # when Ctrl-C was sent
-        overrun: Optional[str] = None
+        Two phases. Receiving: the whole answer may take at most `budget(expect_chars)` (or
+        `timeout`) and be at most a few times `expect_chars` long; a target that trickles or
+        never stops is interrupted (Ctrl-C) and Unending is raised. After `patience` seconds
+        of silence (default: the dead-line timeout) without a prompt, Ctrl-C asks for a
+        fresh one: for a command whose output never pauses (md), a long silence means its
+        prompt was lost on the line (Garbled). Stopping (after a Ctrl-C): the prompt must
+        come within the dead-line timeout, however much the target goes on printing."""
+        answer = _Answer(
+            bound=Deadline(timeout or self.budget(expect_chars)),
+            cap=4 * expect_chars + 65536,
+            expect_chars=expect_chars,
+            on_lines=on_lines,
+        )
         while True:
             if self.detector.prompt_at_end(self.buf):
-                out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
-                self.buf.clear()
-                self.check(out[scanned:])
-                if overrun:
-                    raise Unending(overrun)
-                if stopped_at is not None:
-                    raise Garbled("output lost; interrupted", partial=out)
-                if len(out) > 2048:
-                    self.rate.record(len(out), last_rx - t0)
-                return out
-            nl = self.buf.rfind(b"\n")
-            if nl > scanned:
-                self.check(bytes(self.buf[scanned:nl]))
-                scanned = nl
-            # (a Linux shell prompt is not looked for here: one appears only after kernel
-            # lines, which say it first; a damaged U-Boot prompt looks like one)
-            tail = self.detector.tail(self.buf)
-            if tail and tail.kind is Kind.LOGIN:
-                raise TargetReset(LINUX_HINT)
-            now = time.monotonic()
-            if stopped_at is None and (now > deadline or len(self.buf) > cap):
-                got = len(self.buf)
-                overrun = (
-                    f"the target's answer did not end: {got} bytes where about "
-                    f"{expect_chars} were expected"
-                    if got > cap
-                    else f"the target answers too slowly: {got} bytes in {now - t0:.0f} s for "
-                    f"an answer of about {expect_chars} (the line carries "
-                    f"{self.rate.chars_per_s:,.0f}/s)"
-                )
-                self.t.write(b"\x03")
-                stopped_at = last_rx = now
-                self.buf.clear()
-                scanned = 0
-                continue
-            if stopped_at is not None and now - stopped_at > dead:
-                if overrun:
-                    raise Unending(overrun + ", and it did not stop at Ctrl-C")
-                raise PortGone(f"no answer from the target for {dead:.0f} s: the line is dead")
-            if len(self.buf) > cap:  # still printing after Ctrl-C: keep only the end
-                cut = len(self.buf) - 4096
-                del self.buf[:cut]
-                scanned = max(0, scanned - cut)
+                return self._answered(answer)
+            self._watch_lines(answer)
+            if answer.stopped is None:
+                if answer.bound.expired() or len(self.buf) > answer.cap:
+                    self._overran(answer)
+                    continue
+            else:
+                self._stopping(answer)
             if self._fill(min(self.quiet, 0.25)):
-                last_rx = time.monotonic()
-                if on_data:
-                    on_data(len(self.buf))
+                answer.last_rx = time.monotonic()
                 continue
-            idle = time.monotonic() - last_rx
-            if idle >= self.quiet and self._prompt_like():
-                partial = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
-                self.buf.clear()
-                if overrun:
-                    raise Unending(overrun)
-                raise Garbled("damaged prompt", partial=partial)
-            if stopped_at is None and idle >= (patience or dead):
-                # the prompt may have been lost on the line: ask for a fresh one
-                self.t.write(b"\x03")
-                stopped_at = last_rx = time.monotonic()
+            self._silent(answer, patience or self.timeout)
+
+    def _answered(self, answer: _Answer) -> bytes:
+        """The prompt ended the output: the output, or why it cannot be used."""
+        out = bytes(self.buf[: len(self.buf) - len(self.prompt)])
+        self.buf.clear()
+        self._watch(out[answer.scanned :])
+        if answer.overrun:
+            raise Unending(answer.overrun)
+        if answer.stopped is not None:
+            raise Garbled("output lost; interrupted", partial=out)
+        if len(out) > 2048:
+            self.rate.record(len(out), answer.last_rx - answer.started)
+        return out
+
+    def _watch_lines(self, answer: _Answer) -> None:
+        """The complete lines received since the last look: to the detector, then to the
+        caller. (A Linux shell prompt is not looked for here: one appears only after kernel
+        lines, which say it first; a damaged U-Boot prompt looks like one.)"""
+        nl = self.buf.rfind(b"\n")
+        if nl > answer.scanned:
+            lines = bytes(self.buf[answer.scanned : nl + 1])
+            self._watch(lines)
+            answer.scanned = nl + 1
+            if answer.on_lines is not None and answer.overrun is None:
+                answer.on_lines(lines)
+        tail = self.detector.tail(self.buf)
+        if tail and tail.kind is Kind.LOGIN:
+            raise TargetReset(LINUX_HINT)
+
+    def _overran(self, answer: _Answer) -> None:
+        """Receiving -> stopping: the answer passed its time or size bound."""
+        got, spent = len(self.buf), time.monotonic() - answer.started
+        answer.overrun = (
+            f"the target's answer did not end: {got} bytes where about "
+            f"{answer.expect_chars} were expected"
+            if got > answer.cap
+            else f"the target answers too slowly: {got} bytes in {spent:.0f} s for an answer "
+            f"of about {answer.expect_chars} (the line carries {self.rate.chars_per_s:,.0f}/s)"
+        )
+        self._interrupt(answer)
+        self.buf.clear()
+        answer.scanned = 0
+
+    def _interrupt(self, answer: _Answer) -> None:
+        self.transport.write(b"\x03")
+        answer.stopped = answer.last_rx = time.monotonic()
+
+    def _stopping(self, answer: _Answer) -> None:
+        """After Ctrl-C: the prompt within the dead-line timeout; of a target that goes on
+        printing meanwhile only the end is kept."""
+        assert answer.stopped is not None
+        if time.monotonic() - answer.stopped > self.timeout:
+            if answer.overrun:
+                raise Unending(answer.overrun + ", and it did not stop at Ctrl-C")
+            raise PortGone(f"no answer from the target for {self.timeout:.0f} s: the line is dead")
+        if len(self.buf) > answer.cap:
+            cut = len(self.buf) - 4096
+            del self.buf[:cut]
+            answer.scanned = max(0, answer.scanned - cut)
+
+    def _silent(self, answer: _Answer, patience: float) -> None:
+        """Nothing arrived: a damaged prompt after a quiet spell (Garbled), or, receiving,
+        a silence longer than `patience` (the prompt may have been lost: ask for a fresh
+        one)."""
+        idle = time.monotonic() - answer.last_rx
+        if idle >= self.quiet and self._prompt_like():
+            partial = bytes(self.buf[: self.buf.rfind(b"\n") + 1])
+            self.buf.clear()
+            if answer.overrun:
+                raise Unending(answer.overrun)
+            raise Garbled("damaged prompt", partial=partial)
+        if answer.stopped is None and idle >= patience:
+            self._interrupt(answer)
 
     # -- sending -------------------------------------------------------------------------
     def _type(self, text: bytes) -> None:
         """Type `text` and Enter, each piece after its echo; Garbled if an echo differs."""
         if self.buf:
-            self.check(bytes(self.buf))
+            self._watch(bytes(self.buf))
             self.buf.clear()
         for i in range(0, len(text), ECHO_CHUNK):
-            self.t.write(text[i : i + ECHO_CHUNK])
+            self.transport.write(text[i : i + ECHO_CHUNK])
             want = min(len(text), i + ECHO_CHUNK)
             if not self._echoed(text[:want]):
                 self._cancel_line()
                 raise Garbled("echo differs from what was typed")
-        self.t.write(b"\r")
+        self.transport.write(b"\r")
         if not self._echoed(text + b"\r\n"):
             # Enter lost or changed on the way in, or its echo damaged on the way out: the
             # command may or may not run; Ctrl-C stops it either way.
@@ -308,11 +372,11 @@ class Console:
             self._fill(0.05)
         while self._fill(0.02) and len(self.buf) < 512:
             pass
-        self.check(bytes(self.buf[: self.buf.rfind(b"\n") + 1]))
+        self._watch(bytes(self.buf[: self.buf.rfind(b"\n") + 1]))
         self.buf.clear()
-        self.t.write(b"\x03")
+        self.transport.write(b"\x03")
         try:
-            self._resync(time.monotonic() + self.timeout)
+            self._resync(Deadline(self.timeout))
         except Garbled as exc:
             if not exc.partial:
                 raise PortGone(
@@ -330,16 +394,16 @@ class Console:
         each `Unknown command 'WORD' - try 'help'` and a prompt; the bytes between the first
         answer and the second word's echo are the prompt, and the second answer must end in
         the same prompt. No fixed silence is waited for: each step ends on its answer."""
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)
         self.buf.clear()
-        self.t.write(b"\x03")
+        self.transport.write(b"\x03")
         saw_data = False
         for _ in range(SYNC_ATTEMPTS):
             try:
                 prompt = self._resync(deadline)
             except Garbled as exc:
                 saw_data = saw_data or bool(exc.partial)
-                if time.monotonic() >= deadline:
+                if deadline.expired():
                     break
                 continue
             if self.prompt and prompt != self.prompt:
@@ -360,43 +424,43 @@ class Console:
             "and U-Boot stopped at its prompt?"
         )
 
-    def _resync(self, deadline: float) -> bytes:
+    def _resync(self, deadline: Deadline) -> bytes:
         """Two nonces; the prompt between them. Garbled when an answer is not clean."""
         w1, w2 = nonce(), nonce()
         self.policy.check(w1.decode())
         self.policy.check(w2.decode())
-        self.t.write(w1 + b"\r")
+        self.transport.write(w1 + b"\r")
         first = self._expect(unknown_line(w1), w1, deadline)
-        self.t.write(w2 + b"\r")
+        self.transport.write(w2 + b"\r")
         second = self._expect(unknown_line(w2), w2, deadline, start=first)
         echo = self.buf.find(w2 + b"\r\n", first)
         prompt = bytes(self.buf[first:echo]) if echo >= first else b""
         if not prompt or len(prompt) > 40 or not prompt.isascii() or b"\n" in prompt:
             raise Garbled("no clean prompt between the two answers", partial=bytes(self.buf))
-        end = time.monotonic() + min(SYNC_STEP_S, max(0.0, deadline - time.monotonic()))
+        step = deadline.within(SYNC_STEP_S)
         while not self.buf.endswith(b"\n" + prompt):
-            if len(self.buf) > second + len(prompt) or time.monotonic() > end:
+            if len(self.buf) > second + len(prompt) or step.expired():
                 raise Garbled("the second answer ends in another prompt", partial=bytes(self.buf))
             self._fill(0.05)
         self.buf.clear()
         return prompt
 
-    def _expect(self, line: bytes, word: bytes, deadline: float, start: int = 0) -> int:
+    def _expect(self, line: bytes, word: bytes, deadline: Deadline, start: int = 0) -> int:
         """Read until `line` appears after `start`; the index just after it. Linux answers,
         resets and login prompts raise at once; anything else is Garbled at the step's end."""
-        end = time.monotonic() + min(SYNC_STEP_S, max(0.0, deadline - time.monotonic()))
+        step = deadline.within(SYNC_STEP_S)
         while True:
             i = self.buf.find(line, start)
             if i >= 0:
-                self.check(bytes(self.buf[start:i]))
+                self._watch(bytes(self.buf[start:i]))
                 return i + len(line)
-            self.check(bytes(self.buf[start : self.buf.rfind(b"\n") + 1]))
+            self._watch(bytes(self.buf[start : self.buf.rfind(b"\n") + 1]))
             if b"-sh: " + word in self.buf or b": " + word + b": not found" in self.buf:
                 raise TargetReset(LINUX_HINT)
             tail = self.detector.tail(self.buf)
             if tail is not None and tail.kind is Kind.LOGIN:
                 raise TargetReset(LINUX_HINT)
-            if time.monotonic() > end:
+            if step.expired():
                 raise Garbled(f"no answer to {word!r}", partial=bytes(self.buf))
             if len(self.buf) > 1 << 20:  # endless output that never answers
                 del self.buf[:-4096]
@@ -408,9 +472,10 @@ class Console:
         self.buf.clear()
 
     def capabilities(self) -> Capabilities:
-        """What the target offers, all of it, asked once per session (`help`, then
-        `help md`): for a job that needs the whole list (backup: sf, mmc, bdinfo)."""
-        if self._caps is None:
+        """What the target offers, all of it, asked once per camera (`help`, then `help
+        md`): for a job that needs the whole list (backup: sf, mmc, bdinfo)."""
+        known = self.knowledge
+        if known.capabilities is None:
             out = self._ask("help", 16384)
             names = set()
             for line in out.split(b"\n"):
@@ -419,38 +484,31 @@ class Console:
                     names.add(m.group(1).decode("latin-1"))
             if not names:
                 raise NoPrompt("the target's `help` lists no commands: is this U-Boot?")
-            widths = _md_widths(self._ask("help md", 512)) if "md" in names else "bwl"
-            self._caps = Capabilities(frozenset(names), widths)
-        return self._caps
+            widths = self.md_widths() if "md" in names else "bwl"
+            known.capabilities = Capabilities(frozenset(names), widths)
+        return known.capabilities
 
     def offers(self, name: str) -> bool:
         """Whether the target has command `name`: from the whole list if it was asked for,
         else from `help NAME` alone (a few dozen characters where the whole list is
         thousands: a read of 32 KiB at 115200 spends 3 % of its time on `help` otherwise).
         U-Boot answers a name it lacks with `Unknown command`."""
-        if self._caps is not None:
-            return self._caps.has(name)
-        if name not in self._offers:
+        known = self.knowledge
+        if known.capabilities is not None:
+            return known.capabilities.has(name)
+        if name not in known.usages:
             usage = self._ask(f"help {name}", 1024)
-            self._offers[name] = usage if b"Unknown command" not in usage else None
-        return self._offers[name] is not None
+            known.usages[name] = usage if b"Unknown command" not in usage else None
+        return known.usages[name] is not None
 
     def md_widths(self) -> str:
         """The object sizes this U-Boot's md offers (`.b`, `.w`, `.l`, perhaps `.q`)."""
-        if self._caps is not None:
-            return self._caps.md_widths
-        return _md_widths(self._offers["md"] or b"") if self.offers("md") else "bwl"
-
-    def partial_output(self) -> bytes:
-        """What the command in progress has printed so far (for a reader that saves its
-        progress while a long md runs)."""
-        return bytes(self.buf)
-
-    def md_format(self, width: int) -> MdFormat:
-        """This session's md line format for `width` (learnt once, then fixed)."""
-        if width not in self._md_formats:
-            self._md_formats[width] = MdFormat(width=width)
-        return self._md_formats[width]
+        known = self.knowledge
+        if known.capabilities is not None:
+            return known.capabilities.md_widths
+        if not self.offers("md"):
+            return "bwl"
+        return _md_widths(known.usages["md"] or b"")
 
     def require(self, name: str, why: str) -> None:
         if not self.offers(name):
@@ -492,18 +550,19 @@ class Console:
         *,
         timeout: Optional[float] = None,
         check_errors: bool = True,
-        on_data: Optional[Callable[[int], None]] = None,
+        on_lines: Optional[Callable[[bytes], None]] = None,
         patience: Optional[float] = None,
         expect_chars: int = 4096,
     ) -> bytes:
-        """Send one read-only command; its output (without echo and prompt).
+        """Send one read-only command; its output (without echo and prompt), its complete
+        lines also given to `on_lines` as they arrive.
 
         Raises Garbled when the exchange was damaged on the line (the caller may retry)."""
         self.policy.check(command)
         self._type(command.encode("ascii"))
         quiet = ("banner",) if command.split()[0] == "version" else ()
         with self.detector.disabled(*quiet):
-            out = self.read_to_prompt(timeout, on_data, patience, expect_chars)
+            out = self.read_to_prompt(timeout, on_lines, patience, expect_chars)
         if check_errors:
             for line in out.split(b"\n"):
                 if line.startswith(ERROR_MARKERS):

@@ -83,20 +83,13 @@ class MemoryReader:
     chunk: int = DEFAULT_CHUNK
     skip_erased: bool = True
     max_rounds: int = 12
-    endian: Optional[str] = None
     progress: Optional[Callable[[int], None]] = None
     md_seconds: float = MD_SECONDS
     stats: ReadStats = field(default_factory=ReadStats)
 
     def __post_init__(self) -> None:
-        if self.endian:  # given by the user: the session's md lines are read that way
-            for w in (2, 4):
-                self.console.md_format(w).endian = self.endian
-        self._done = 0  # verified bytes so far, for progress shown while an md runs
-        # set by read_to_file: saves the received prefix of the chunk in progress
-        self.checkpoint: Optional[Callable[[dict[int, bytes]], None]] = None
-        self._lines: Optional[dict[int, bytes]] = None  # the chunk in progress, lines so far
-        self._inflight: Optional[_Inflight] = None  # the md in progress
+        self.endian = self.console.knowledge.endian  # the user's word (--endian), if given
+        self._chunk: Optional[_Chunk] = None  # the chunk being read
         self._crc_ff: dict[int, int] = {}
         self._ahead: dict[tuple[int, int], int] = {}  # crc32s asked before their chunk is read
         self._travel_base = 0  # offset of the read's start, minus erased bytes passed
@@ -143,33 +136,42 @@ class MemoryReader:
         suffix = {1: "b", 2: "w", 4: "l"}[width]
         per_line = line_chars(width)
         expect = text_chars(length, width)
-        fmt = self.console.md_format(width)
-        flight = self._inflight = _Inflight(addr, addr + length, fmt, lines)
+        fmt = self.console.knowledge.md_format(width)
+        chunk = self._chunk
+        flight = _Inflight(addr, addr + length, fmt, lines)
+        if chunk is not None:
+            chunk.flight = flight
+        save = chunk.save if chunk is not None else None
         report = self.progress if self.progress is not None and length > LINE_BYTES * 64 else None
-        base = self._done
+        base = chunk.base if chunk is not None else 0
         last_save = time.monotonic()
 
-        def on_data(chars: int) -> None:
+        def on_lines(text: bytes) -> None:
             nonlocal last_save
+            flight.chars += len(text)
             if report is not None:
-                report(base - self._travel_base + min(length, chars // per_line * LINE_BYTES))
-            if self.checkpoint is not None and time.monotonic() - last_save >= CHECKPOINT_S:
-                last_save = time.monotonic()
-                self._absorb()
-                self.checkpoint(lines)
+                done = min(length, flight.chars // per_line * LINE_BYTES)
+                report(base - self._travel_base + done)
+            if save is not None:
+                flight.pending.append(text)
+                if time.monotonic() - last_save >= CHECKPOINT_S:
+                    last_save = time.monotonic()
+                    self.stats.bytes_received += flight.absorb()
+                    save(lines)
 
         self.stats.mds += 1
         try:
             out = self.console.run(
                 f"md.{suffix} {addr:x} {length // width:x}",
-                on_data=on_data if (report or self.checkpoint) else None,
+                on_lines=on_lines if (report or save) else None,
                 patience=PATIENCE,
                 expect_chars=expect,
             )
         except Garbled as exc:
             self.stats.retries += 1
             out = exc.partial  # the good md lines among what did arrive are kept
-        self._inflight = None
+        if chunk is not None:
+            chunk.flight = None
         good, _ = decode_range(out, addr, length, fmt)
         self.stats.bytes_received += max(0, len(good) * LINE_BYTES - flight.counted)
         lines.update(good)
@@ -180,26 +182,18 @@ class MemoryReader:
                 f"--endian {self.endian} (leave --endian out to find it from the data)"
             )
 
-    def _absorb(self) -> None:
-        """The whole lines the md in progress has printed since the last look, decoded into
-        the chunk's lines (they are checked with the chunk, or on resume)."""
-        flight = self._inflight
-        if flight is None:
-            return
-        buf = self.console.partial_output()
-        nl = buf.rfind(b"\n")
-        if nl < flight.parsed or flight.next >= flight.end:
-            return
-        text, flight.parsed = buf[flight.parsed : nl + 1], nl + 1
-        good, _ = decode_range(text, flight.next, flight.end - flight.next, flight.fmt)
-        if good:
-            flight.lines.update(good)
-            flight.next = max(good) + LINE_BYTES
-            flight.counted += len(good) * LINE_BYTES
-            self.stats.bytes_received += len(good) * LINE_BYTES
-
     # -- one chunk ------------------------------------------------------------------------
-    def read_chunk(self, addr: int, n: int) -> bytes:
+    def read_chunk(
+        self,
+        addr: int,
+        n: int,
+        save: Optional[Callable[[dict[int, bytes]], None]] = None,
+        base: int = 0,
+    ) -> bytes:
+        """The verified bytes of [addr, addr+n). `save`: called now and then with the lines
+        received so far (read_to_file's checkpoint); `base`: the bytes of the whole read
+        before this chunk (for progress)."""
+        chunk = self._chunk = _Chunk(addr, n, save, base)
         if not self.has_crc32:
             return self._read_twice(addr, n)
         target = self._ahead.pop((addr, n), None)
@@ -210,8 +204,7 @@ class MemoryReader:
             return b"\xff" * n
         width = md_width(addr, n, self.widths)
         grid = list(range(addr, addr + n, LINE_BYTES))
-        lines: dict[int, bytes] = {}
-        self._lines = lines
+        lines = chunk.lines
         todo = [(addr, n)]
         for round_ in range(self.max_rounds):
             for a, m in todo:
@@ -336,7 +329,7 @@ class MemoryReader:
                 self._last_checkpoint()
                 raise
             finally:
-                self.checkpoint = None
+                self._chunk = None
         if self.has_crc32 and (done or length > self.chunk):
             self._check_whole(start, length, part)
         os.replace(part, path)
@@ -364,11 +357,9 @@ class MemoryReader:
         off = done
         while off < length:
             n = min(self.chunk, length - off)
-            self._done = off
-            self.checkpoint = self._saver(start, off, n, f, journal)
-            data = self.read_chunk(start + off, n)
-            self.checkpoint = None
-            self._lines = None
+            saver = self._saver(start, off, n, f, journal)
+            data = self.read_chunk(start + off, n, save=saver, base=off)
+            self._chunk = None
             f.seek(off)
             f.write(data)
             erased = data == b"\xff" * n
@@ -403,12 +394,13 @@ class MemoryReader:
 
     def _last_checkpoint(self) -> None:
         """On the way out (a dead port, Ctrl-C, a reset): save what has arrived."""
-        save, lines = self.checkpoint, self._lines
-        if save is None or lines is None:
+        chunk = self._chunk
+        if chunk is None or chunk.save is None or not self.has_crc32:
             return
         try:
-            self._absorb()
-            save(lines)
+            if chunk.flight is not None:
+                self.stats.bytes_received += chunk.flight.absorb()
+            chunk.save(chunk.lines)
         except (OSError, DumpError):
             pass  # the original failure is the one to report
 
@@ -461,18 +453,48 @@ class MemoryReader:
 
 @dataclass
 class _Inflight:
-    """An md whose output is arriving: what it covers and how far it has been looked at."""
+    """An md whose output is arriving: what it covers, its lines received and not yet
+    decoded (while a checkpoint wants them), and how far it has been decoded."""
 
     addr: int
     end: int
     fmt: MdFormat
     lines: dict[int, bytes]
-    parsed: int = 0  # characters of its output already decoded
+    pending: list[bytes] = field(default_factory=list)
+    chars: int = 0  # characters of complete lines received
     next: int = 0  # the address after the last line decoded
     counted: int = 0  # payload bytes decoded while it ran
 
     def __post_init__(self) -> None:
         self.next = self.addr
+
+    def absorb(self) -> int:
+        """The pending lines decoded into `lines` (they are checked with the chunk, or on
+        resume); the payload bytes that added."""
+        text = b"".join(self.pending)
+        self.pending.clear()
+        if not text or self.next >= self.end:
+            return 0
+        good, _ = decode_range(text, self.next, self.end - self.next, self.fmt)
+        if not good:
+            return 0
+        self.lines.update(good)
+        self.next = max(good) + LINE_BYTES
+        self.counted += len(good) * LINE_BYTES
+        return len(good) * LINE_BYTES
+
+
+@dataclass
+class _Chunk:
+    """The chunk being read: where it is, the lines of it received so far, how they are
+    saved while it is read (read_to_file's checkpoint), and the md in flight."""
+
+    addr: int
+    n: int
+    save: Optional[Callable[[dict[int, bytes]], None]] = None
+    base: int = 0  # bytes of the whole read before this chunk
+    lines: dict[int, bytes] = field(default_factory=dict)
+    flight: Optional[_Inflight] = None
 
 
 def _ranges(addrs: list[int], end: int) -> list[tuple[int, int]]:

@@ -28,7 +28,7 @@ from harness.console.session import Console, Garbled
 from harness.read.journal import Entry, Journal
 from harness.read.reader import DEFAULT_CHUNK, MemoryReader
 from harness.sd.fat32 import SECTOR, Run
-from harness.sd.finder import CardReader, Layout, SdFile
+from harness.sd.finder import CardReader, RamWindows, SdFile
 from harness.sd.staging import NAME, pattern
 
 ROUNDS = 6
@@ -57,7 +57,7 @@ class Region:
         return self.offset + self.size
 
 
-def regions(table, flash_size: int, most: int = Layout.REGION_MAX) -> list[Region]:
+def regions(table, flash_size: int, most: int = RamWindows.REGION_MAX) -> list[Region]:
     """The whole flash in order: the table's partitions and the gaps between them, each cut
     into pieces of at most `most` bytes (the RAM window holds one at a time)."""
     out: list[Region] = []
@@ -82,7 +82,7 @@ class SdCopy:
     def __init__(
         self,
         console: Console,
-        layout: Layout,
+        layout: RamWindows,
         sdfile: SdFile,
         guard: SdWriteGuard,
         *,
@@ -124,7 +124,7 @@ class SdCopy:
         claimed = {e.offset: e for e in journal.entries}
         off = region.offset
         while off < region.end:
-            n = min(Layout.BLOCK, region.end - off)
+            n = min(RamWindows.BLOCK, region.end - off)
             ram = self.layout.data + off - region.offset
             block_crc = self.reader.target_crc(ram, n)
             known = claimed.get(off)

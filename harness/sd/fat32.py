@@ -4,7 +4,7 @@ The SD path finds its file on the camera's card with `mmc read` and `md` only, a
 time, so every function here takes the bytes of one structure (the MBR, the boot sector, a
 directory sector, FAT entries) and says what they mean. Only what the path needs: the first
 FAT32 partition of an MBR (or a card formatted without one), short names in a directory, and
-cluster chains turned into runs of sectors. Layout: Microsoft's FAT specification 1.03
+cluster chains turned into runs of sectors. RamWindows: Microsoft's FAT specification 1.03
 (fatgen103), as mkfs.fat and every camera write it.
 """
 
@@ -212,7 +212,7 @@ def named_entries(data: bytes) -> tuple[list[tuple[str, DirEntry]], bool]:
     return out, False
 
 
-def find(entries: Iterable[DirEntry], name: str) -> Optional[DirEntry]:
+def lookup(entries: Iterable[DirEntry], name: str) -> Optional[DirEntry]:
     want = short_name(name)
     for e in entries:
         if e.name == want and not e.attributes & 0x10:

@@ -29,7 +29,7 @@ PIECES_MAX = 64  # a file in more pieces is refused: each costs commands over th
 
 
 @dataclass(frozen=True)
-class Layout:
+class RamWindows:
     """Where the SD path puts things in the camera's RAM (all inside the tool's window): 28
     MiB from `--ram`, so 0x21000000..0x22C00000 by default, well below what the vendor's
     U-Boot keeps at the top of the camera's 64 MiB (include/configs/infinity3.h@e98ba4e:
@@ -45,7 +45,7 @@ class Layout:
     BLOCK = 0x100000
 
     @classmethod
-    def at(cls, ram: int) -> Layout:
+    def at(cls, ram: int) -> RamWindows:
         verify = ram + cls.REGION_MAX
         meta = verify + cls.BLOCK
         fat = meta + cls.BLOCK
@@ -104,10 +104,10 @@ def select_card(console: Console) -> None:
         raise SdUnavailable(f"no usable SD card in the camera (mmc dev 0: {why})")
 
 
-def find(
+def locate(
     console: Console,
     reader: MemoryReader,
-    layout: Layout,
+    layout: RamWindows,
     *,
     timeout: float = 10.0,
     say: Callable[[str], None] = print,
@@ -118,19 +118,19 @@ def find(
     select_card(console)
     card = CardReader(console, reader, timeout)
     try:
-        return _find(card, layout, say)
+        return _locate(card, layout, say)
     except MmcFailed as exc:
         raise SdUnavailable(f"the card cannot be read ({exc})") from None
     except (FatError, SdFileError) as exc:
         raise SdUnavailable(str(exc)) from None
 
 
-def _find(card: CardReader, layout: Layout, say: Callable[[str], None]) -> SdFile:
+def _locate(card: CardReader, layout: RamWindows, say: Callable[[str], None]) -> SdFile:
     start = fat32.partition_start(card.sector(layout.meta, 0))
     vol = fat32.boot_sector(card.sector(layout.meta, start), start)
     fat = FatWindow(card, vol, layout)
     entries = _root_directory(card, fat, vol, layout, say)
-    entry = fat32.find(entries, NAME)
+    entry = fat32.lookup(entries, NAME)
     if entry is None:
         raise SdUnavailable(
             f"no {NAME} among the {len(entries)} entries of the card's top directory: run "
@@ -153,7 +153,7 @@ def _find(card: CardReader, layout: Layout, say: Callable[[str], None]) -> SdFil
 
 
 def _root_directory(
-    card: CardReader, fat: FatWindow, vol: Volume, layout: Layout, say: Callable[[str], None]
+    card: CardReader, fat: FatWindow, vol: Volume, layout: RamWindows, say: Callable[[str], None]
 ) -> list[fat32.DirEntry]:
     """Every live entry of the card's top directory, read sector by sector up to its end
     marker (one sector on a card with a few files); a looping or endless directory stops."""
@@ -212,7 +212,7 @@ def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEnt
 class FatWindow:
     """The first FAT, read into RAM from its start as far as the chains need it."""
 
-    def __init__(self, card: CardReader, vol: Volume, layout: Layout):
+    def __init__(self, card: CardReader, vol: Volume, layout: RamWindows):
         self.card = card
         self.vol = vol
         self.base = layout.fat

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backup.job import Backup, Plan
+from harness.backup.job import Backup
+from harness.backup.plan import Plan
 from harness.base.errors import SdUnavailable
 from harness.camera.partitions import select
 from harness.link.transport import Transport
@@ -171,7 +172,7 @@ def test_boot_checks_follow_the_card(flash, blank_card, tmp_path):
 def test_sd_collect_refuses_an_output_on_the_card(emulator, flash, blank_card, tmp_path):
     """The camera flashes sys_/home_ files it finds on the card at boot: the output must
     not go there unless the user says so (the card's mount seen as vfat)."""
-    from harness.backup.card import collect
+    from harness.backup.collect import collect
     from harness.base.errors import UsageError
 
     card = card_copy(blank_card, tmp_path)

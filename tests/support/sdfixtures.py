@@ -8,7 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.backup.job import Backup, Plan
+from harness.backup.job import Backup
+from harness.backup.plan import Plan
 from harness.camera.partitions import model_table, select
 from harness.link.transport import Transport
 from harness.sd.staging import PATTERN_MAGIC

@@ -1,114 +1,25 @@
-"""The PC's side of the SD path: `sd-prepare` (a fresh UBDUMP.BIN on the mounted card) and
-`sd-collect` (the flash out of it, checked block by block against the camera's crc32s, into
-the same files `backup` writes over md). Plain file I/O: any OS, no raw device access."""
+"""`sd-collect`: the flash out of the UBDUMP.BIN the camera filled, checked block by block
+against the camera's crc32s (the manifest's `sd` record, checked first), into the same
+files `backup` writes over md."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import zlib
 from pathlib import Path
 from typing import Callable, Optional
 
 from harness.backup import records
 from harness.backup.publish import publish
-from harness.base.errors import OutputError, UsageError, VerifyFailed
-from harness.base.safeio import fsync_dir, refuse_link, temporary_beside, write_atomic
+from harness.base.errors import UsageError, VerifyFailed
+from harness.base.safeio import refuse_link, write_atomic
 from harness.camera.partitions import output_names, select
+from harness.sd.card import CARD_TYPES, mount_type
 from harness.sd.fat32 import SECTOR
 from harness.sd.staging import NAME, Header, SdFileError, pattern
 
-PIECE = 2048  # sectors generated and written at a time
 SHORT = "{} is shorter than its header says: copy it from the card again, whole"
-NOT_FAT = {"exfat": "exFAT", "ntfs": "NTFS", "ntfs3": "NTFS", "fuseblk": "exFAT or NTFS"}
-CARD_TYPES = {"vfat", "msdos", "exfat", "fuseblk", "ntfs", "ntfs3"}
-FLASHED_AT_BOOT = ("one.bin", "one_{m}", "uboot_{m}", "kernel_{m}", "sys_{m}", "home_{m}")
-
-
-def mount_type(path: Path, mountinfo: Optional[str] = None) -> Optional[str]:
-    """The file system type of the mount that holds `path`, from Linux's
-    /proc/self/mountinfo (or the text given); None where there is no such file."""
-    if mountinfo is None:
-        try:
-            mountinfo = Path("/proc/self/mountinfo").read_text()
-        except OSError:
-            return None
-    real = os.path.realpath(path)
-    best, kind = "", None
-    for line in mountinfo.splitlines():
-        left, _, right = line.partition(" - ")
-        fields = left.split()
-        if len(fields) < 5 or not right:
-            continue
-        point = fields[4].replace("\\040", " ")
-        inside = real == point or real.startswith(point.rstrip("/") + "/")
-        if inside and len(point) >= len(best):
-            best, kind = point, right.split()[0]
-    return kind
-
-
-def prepare(
-    card_dir: Path,
-    model: str,
-    flash_size: int,
-    *,
-    force: bool = False,
-    say: Callable[[str], None] = print,
-) -> Path:
-    kind = mount_type(card_dir)
-    if kind in NOT_FAT:
-        raise UsageError(
-            f"{card_dir} is on {NOT_FAT[kind]}: the camera's U-Boot reads FAT32 only; "
-            "format the card as FAT32 (the camera's own format is)"
-        )
-    if kind is not None and kind not in ("vfat", "msdos"):
-        say(
-            f"note: {card_dir} is on {kind}, not on a FAT32 card: copy {NAME} to the top "
-            "directory of the card yourself"
-        )
-    names = {n.lower(): n for n in os.listdir(card_dir)}
-    risky = [
-        names[f.format(m=model).lower()]
-        for f in FLASHED_AT_BOOT
-        if f.format(m=model).lower() in names
-    ]
-    if risky:
-        raise UsageError(
-            f"{card_dir} holds {', '.join(risky)}: the camera writes such files to its flash "
-            "when it boots; move them off the card first"
-        )
-    path = card_dir / NAME
-    refuse_link(path)
-    existing = names.get(NAME.lower())
-    if existing and not force:
-        raise UsageError(
-            f"{card_dir / existing} exists (an earlier preparation: a backup into it resumes "
-            "as it is); --force replaces it with a new one"
-        )
-    header = Header.new(flash_size, model)
-    free = shutil.disk_usage(card_dir).free
-    if existing:
-        free += (card_dir / existing).stat().st_size
-    if free < header.file_bytes:
-        raise OutputError(
-            f"{card_dir} has {free >> 20} MiB free; {NAME} needs {-(-header.file_bytes >> 20)} MiB"
-        )
-    tmp, f = temporary_beside(path)
-    try:
-        with f:
-            f.write(header.pack())
-            for first in range(0, header.data_sectors, PIECE):
-                n = min(PIECE, header.data_sectors - first)
-                f.write(pattern(header.file_id, first, n))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    fsync_dir(card_dir)
-    return path
 
 
 def collect(
