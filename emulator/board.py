@@ -11,7 +11,7 @@ import time
 from enum import Enum
 
 from emulator.hw.flash import Flash
-from emulator.hw.memory import Memory, Region, garbage_fill
+from emulator.hw.memory import Mapping, Memory, garbage_fill
 from emulator.hw.sdcard import Slot
 from emulator.hw.uart import Uart
 from emulator.profile import Profile
@@ -105,14 +105,14 @@ class Board:
     def _new_target(self) -> Target:
         p = self.profile
         regions = [
-            Region("dram", p.dram_base, garbage_fill(p.dram_size, self.seed + self.boots), True)
+            Mapping("dram", p.dram_base, garbage_fill(p.dram_size, self.seed + self.boots), True)
         ]
         if p.flash.kind == "mapped":
-            regions.append(Region("flash", p.flash.base, self.flash.data, False))
+            regions.append(Mapping("flash", p.flash.base, self.flash.data, False))
         for w in p.windows:  # the same flash, seen read-only at another address
             # a view, not a copy: the same chip at another address
             view = memoryview(self.flash.data)[: w.size]
-            regions.append(Region(w.name, w.base, view, False))  # type: ignore[arg-type]
+            regions.append(Mapping(w.name, w.base, view, False))  # type: ignore[arg-type]
         self.flash.probed = False
         return Target(
             profile=p,
@@ -259,11 +259,11 @@ class LinuxShell:
     """Enough of a BusyBox shell to be recognised, and `reboot` to power-cycle."""
 
     def __init__(self, target: Target):
-        self.t = target
+        self.target = target
 
     def loop(self) -> None:
-        uart = self.t.uart
-        prompt = self.t.profile.linux_prompt
+        uart = self.target.uart
+        prompt = self.target.profile.linux_prompt
         while True:
             buf = bytearray()
             while True:

@@ -13,14 +13,16 @@ import sys
 from pathlib import Path
 
 from emulator import profile as profiles
-from emulator.profile import Partition
+from emulator.profile import FlashPartition
 
 
 class LayoutError(ValueError):
     pass
 
 
-def assemble(size: int, partitions: tuple[Partition, ...], contents: dict[str, bytes]) -> bytes:
+def assemble(
+    size: int, partitions: tuple[FlashPartition, ...], contents: dict[str, bytes]
+) -> bytes:
     image = bytearray(b"\xff") * size
     by_name = {p.name: p for p in partitions}
     for name, data in contents.items():

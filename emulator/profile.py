@@ -21,7 +21,7 @@ class ProfileError(ValueError):
 
 
 @dataclass(frozen=True)
-class Partition:
+class FlashPartition:
     name: str
     start: int
     end: int
@@ -96,7 +96,7 @@ class Profile:
     windows: tuple[Window, ...]
     flash: FlashSpec
     sf_reply: str
-    partitions: tuple[Partition, ...]
+    partitions: tuple[FlashPartition, ...]
     mtd_device: str
     env: dict[str, str]
     env_size: int
@@ -111,7 +111,7 @@ class Profile:
     description: str = ""
     sources: dict[str, str] = field(default_factory=dict)
 
-    def with_partitions(self, parts: tuple[Partition, ...]) -> Profile:
+    def with_partitions(self, parts: tuple[FlashPartition, ...]) -> Profile:
         return replace(self, partitions=parts)
 
     def with_(self, **changes: Any) -> Profile:
@@ -213,19 +213,20 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
     )
 
 
-def _partition_table(model: Optional[str]) -> tuple[tuple[Partition, ...], str]:
-    """The kernel's partition table of a camera model, from harness/models.json (the one
+def _partition_table(model: Optional[str]) -> tuple[tuple[FlashPartition, ...], str]:
+    """The kernel's partition table of a camera model, from harness/camera/models.json (the one
     place each model's table is written)."""
     if not model:
         return (), ""
-    from harness.camera.partitions import MODELS_FILE, model_table
+    from harness.camera.models import MODELS_FILE
+    from harness.camera.partitions import model_table
 
     table = model_table(model)
     if table is None:
         raise ValueError(f"partition_table {model!r} is not a model in {MODELS_FILE}")
     raw = json.loads(MODELS_FILE.read_text())
     device = raw["tables"][raw["models"][model]]["mtd_device"]
-    return tuple(Partition(p.name, p.offset, p.end) for p in table), device
+    return tuple(FlashPartition(p.name, p.offset, p.end) for p in table), device
 
 
 def _sd(raw: Optional[dict[str, Any]]) -> Optional[SdSpec]:
@@ -243,7 +244,7 @@ def _sd(raw: Optional[dict[str, Any]]) -> Optional[SdSpec]:
     )
 
 
-def parse_partition_spec(spec: str) -> tuple[Partition, ...]:
+def parse_partition_spec(spec: str) -> tuple[FlashPartition, ...]:
     """``NAME=START-END,...`` (hex or decimal) into partitions; raises ValueError."""
     parts = []
     for item in spec.split(","):
@@ -251,7 +252,7 @@ def parse_partition_spec(spec: str) -> tuple[Partition, ...]:
         start, _, end = rng.partition("-")
         if not name or not start or not end:
             raise ValueError(f"partition {item!r} is not NAME=START-END")
-        p = Partition(name, int(start, 0), int(end, 0))
+        p = FlashPartition(name, int(start, 0), int(end, 0))
         if p.end <= p.start:
             raise ValueError(f"partition {item!r} ends before it starts")
         parts.append(p)

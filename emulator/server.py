@@ -14,7 +14,7 @@ from emulator.board import Board
 from emulator.hw.flash import Flash, ImageError
 from emulator.hw.sdcard import CardError, SdCard, Slot
 from emulator.hw.uart import Uart
-from emulator.profile import Partition, Profile
+from emulator.profile import FlashPartition, Profile
 from emulator.wire.endpoint import PtyEndpoint, TcpEndpoint
 from emulator.wire.faults import parse_spec
 from emulator.wire.line import Line
@@ -44,7 +44,7 @@ class Emulator:
         boot_window: float | None = None,
         writable: bool = False,
         powered: bool = True,
-        partitions: tuple[Partition, ...] | None = None,
+        partitions: tuple[FlashPartition, ...] | None = None,
         on_new_path: Callable[[str], None] | None = None,
         watchdog: float | None = None,
         sd: str | Path | None = None,

@@ -33,7 +33,8 @@ from typing import Any, BinaryIO, Iterator, Optional
 import pytest
 
 from harness.base.errors import PortError
-from harness.camera.partitions import dram_bank, model_table
+from harness.camera.memory import dram_bank
+from harness.camera.partitions import model_table
 from harness.console.policy import ReadOnlyPolicy
 from harness.console.session import Capabilities, Console
 from harness.link.expect import SerialExpect

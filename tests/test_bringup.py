@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from emulator import Emulator
-from harness.console.bringup import ACTIONS, BringUp, Seen, State, next_state
+from harness.console.bringup import ACTIONS, BringUp, Seen, State, Tally, next_state
 from harness.console.session import Console
 from harness.link.transport import Transport
 from tests.support.camera import ROOTFS
@@ -110,7 +110,7 @@ def test_states_off_booting_uboot(image):
             timer.join()
         finally:
             t.close()
-    assert b.state is State.UBOOT and b.boots == 1
+    assert b.state is State.UBOOT and b.tally.boots == 1
 
 
 def test_a_powered_off_camera_is_no_answer_exit_4(image, tmp_path):
@@ -149,3 +149,20 @@ def test_what_is_sent_in_each_state():
     assert ACTIONS[State.BOOTING] == ACTIONS[State.LINUX] == (b"\r", 0.02)  # only Enter
     assert ACTIONS[State.UNKNOWN] == ACTIONS[State.OFF] == (b"\x03", 2.0)
     assert set(ACTIONS) == set(State)
+
+
+@pytest.mark.parametrize(
+    "lines, boots",
+    [
+        ([b"IPL g5f2a1b", b"U-Boot 2015.01 (Jun 01 2019)"], 1),  # one boot: IPL, then banner
+        ([b"U-Boot 2023.01 (Jan 01 2023)"], 1),  # no IPL (mainline)
+        ([b"IPL g5f2a1b", b"IPL g5f2a1b"], 2),
+        ([b"IPL g5f2a1b", b"U-Boot 2015.01", b"U-Boot 2015.01"], 2),
+        ([b"Hit any key to stop autoboot"], 0),
+    ],
+)
+def test_boots_are_counted_once_each(lines, boots):
+    tally = Tally()
+    for line in lines:
+        tally.boot_line(line)
+    assert tally.boots == boots

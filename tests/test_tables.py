@@ -40,11 +40,12 @@ def test_bootlog_tables():
 
 
 def test_one_file_holds_each_models_partition_table():
-    """harness/models.json: the emulator's profiles, the backup, the tests, the demo and the
+    """harness/camera/models.json: the emulator's profiles, the backup, the tests, the demo and the
     benchmarks read it; no other file spells a table out (HOME's size is the tell)."""
 
     from emulator.profile import load
-    from harness.camera.partitions import MODELS_FILE, model_table, models
+    from harness.camera.models import MODELS_FILE, models
+    from harness.camera.partitions import model_table
 
     table = model_table("y203c")
     for profile in ("mstar", "sigmastar"):

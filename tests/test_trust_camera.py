@@ -232,7 +232,7 @@ def test_sd_collect_of_the_pc_side_prepared_copy_says_so(sd_camera, tmp_path):
 
 
 def test_the_models_dram_map():
-    from harness.camera.partitions import memory_map
+    from harness.camera.memory import memory_map
 
     assert model_table("y203c") is not None
     assert memory_map("y203c").usable == (0x20000000, 0x23000000)
@@ -250,7 +250,7 @@ def test_bdinfo_where_the_target_has_it_narrows_the_ram_window(emulator, tmp_pat
     from harness.backup.job import Backup
     from harness.backup.plan import Plan
     from harness.base.errors import UsageError
-    from harness.camera.partitions import memory_map, memory_map_from_bdinfo
+    from harness.camera.memory import memory_map, memory_map_from_bdinfo
     from harness.link.transport import Transport
     from tests.conftest import ROOT
 

@@ -17,7 +17,10 @@ class BusError(Exception):
         self.addr = addr
 
 
-class Region:
+class Mapping:
+    """A window of the address space backed by bytes: DRAM, or a device mapped there (the
+    flash's memory-mapped window)."""
+
     def __init__(self, name: str, base: int, data: bytearray, writable: bool):
         self.name = name
         self.base = base
@@ -32,10 +35,10 @@ class Region:
 class Memory:
     """A list of non-overlapping regions; accesses may not straddle a region's end."""
 
-    def __init__(self, regions: list[Region]):
+    def __init__(self, regions: list[Mapping]):
         self.regions = regions
 
-    def _region(self, addr: int) -> Region | None:
+    def _region(self, addr: int) -> Mapping | None:
         for r in self.regions:
             if r.base <= addr < r.end:
                 return r

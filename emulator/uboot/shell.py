@@ -204,7 +204,7 @@ def _hush_var(line: str, i: int, env: dict[str, str]) -> tuple[str, int]:
 
 class Shell:
     def __init__(self, target: Target):
-        self.t = target
+        self.target = target
         self.cmds = command_table(target.profile)
         p = target.profile
         self.editor = LineEditor(p.cbsize, target.out, target.uart.getc)
@@ -220,37 +220,39 @@ class Shell:
         """cmd_process(): (rc, the command's `repeatable` if it was called, else None)."""
         cmd = find_command(self.cmds, argv[0])
         if cmd is None:
-            self.t.out(f"Unknown command '{argv[0]}' - try 'help'\n")
+            self.target.out(f"Unknown command '{argv[0]}' - try 'help'\n")
             return 1, None
         called: Optional[bool] = None
         if len(argv) > cmd.maxargs:
             rc = CMD_RET_USAGE
         else:
-            rc = cmd.run(self.t, argv, flag & CMD_FLAG_REPEAT != 0)
+            rc = cmd.run(self.target, argv, flag & CMD_FLAG_REPEAT != 0)
             called = cmd.repeatable
         if rc == CMD_RET_USAGE:
-            self.t.out(usage_text(cmd))
+            self.target.out(usage_text(cmd))
             rc = 1
         return rc, called
 
     def run_command(self, line: str, flag: int = 0) -> int:
         """run_command_repeatable(): 1 if repeatable, 0 if not, -1 on failure."""
-        if self.t.profile.parser == "hush":
+        if self.target.profile.parser == "hush":
             return self._run_hush(line, flag)
-        t = self.t
-        t.ctrlc_pressed = False
+        target = self.target
+        target.ctrlc_pressed = False
         if not line:
             return -1
-        size = t.profile.cbsize
+        size = target.profile.cbsize
         if len(line) >= size:
-            t.out("## Command too long!\n")
+            target.out("## Command too long!\n")
             return -1
         repeatable = True
         rc = 0
         for token in split_separators(line):
-            argv, too_many = parse_line(process_macros(token, t.env, size), t.profile.maxargs)
+            argv, too_many = parse_line(
+                process_macros(token, target.env, size), target.profile.maxargs
+            )
             if too_many:
-                t.out(f"** Too many args (max. {t.profile.maxargs}) **\n")
+                target.out(f"** Too many args (max. {target.profile.maxargs}) **\n")
             if not argv:
                 rc = -1
                 continue
@@ -259,14 +261,14 @@ class Shell:
                 rc = -1
             if rep is not None:
                 repeatable = repeatable and rep
-            if t.ctrlc_pressed:
+            if target.ctrlc_pressed:
                 return -1
         return rc if rc else int(repeatable)
 
     def _run_hush(self, line: str, flag: int) -> int:
         rc = 0
         repeatable = True
-        for argv in hush_split(line, self.t.env):
+        for argv in hush_split(line, self.target.env):
             rc, rep = self.process(argv, flag)
             if rep is not None:
                 repeatable = repeatable and rep
@@ -276,17 +278,17 @@ class Shell:
     def loop(self, show_first_prompt: bool = True) -> None:
         """cli_simple_loop() / hush's parse_file_outer(): never returns (power loss and
         resets unwind it)."""
-        t = self.t
-        prompt = t.profile.prompt
+        target = self.target
+        prompt = target.profile.prompt
         show = show_first_prompt
         rc = 1
         while True:
             if show:
-                t.out(prompt)
+                target.out(prompt)
             show = True
-            t.uart.kick_watchdog()
+            target.uart.kick_watchdog()
             line = self.editor.read()
-            if t.profile.parser == "hush":
+            if target.profile.parser == "hush":
                 self._hush_step(line)
                 continue
             flag = 0
@@ -295,7 +297,7 @@ class Shell:
             elif line == "":
                 flag |= CMD_FLAG_REPEAT
             if line is None:
-                t.out("<INTERRUPT>\n")
+                target.out("<INTERRUPT>\n")
             else:
                 rc = self.run_command(self.last, flag)
             if rc <= 0:
@@ -303,14 +305,14 @@ class Shell:
 
     def _hush_step(self, line: Optional[str]) -> None:
         """get_user_input() and the run that follows, for one line."""
-        t = self.t
+        target = self.target
         if line is None:
-            t.out("<INTERRUPT>\n")
+            target.out("<INTERRUPT>\n")
             self.repeat_flag = False
             return
-        if t.ctrlc_pressed:
+        if target.ctrlc_pressed:
             self.repeat_flag = False
-        t.ctrlc_pressed = False
+        target.ctrlc_pressed = False
         if line:
             self.last = line
             self.repeat_flag = True
@@ -319,7 +321,7 @@ class Shell:
             flag = CMD_FLAG_REPEAT
         else:
             return
-        for argv in hush_split(self.last, t.env):
+        for argv in hush_split(self.last, target.env):
             _, rep = self.process(argv, flag)
             if rep is not None:
                 self.repeat_flag = self.repeat_flag and rep

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from harness.camera.partitions import MemoryMap, Partition, choose_table, memory_map, select
+from harness.camera.memory import MemoryMap, memory_map
+from harness.camera.partitions import Partition, choose_table, select
 from harness.read.reader import DEFAULT_CHUNK
 from harness.sd.finder import RamWindows
 

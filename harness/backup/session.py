@@ -17,7 +17,7 @@ from typing import Callable, Optional, Protocol, TypeVar
 
 from harness.base.errors import CommandFailed, NoPrompt, TargetReset
 from harness.base.safeio import open_append
-from harness.camera.partitions import MemoryMap, memory_map, memory_map_from_bdinfo
+from harness.camera.memory import MemoryMap, memory_map, memory_map_from_bdinfo
 from harness.console.bringup import BringUp
 from harness.console.policy import ReadOnlyPolicy
 from harness.console.replies import ReplyError, sf_read_reply

@@ -106,7 +106,7 @@ def model(text: str) -> str:
 
 
 def models_help() -> str:
-    from harness.camera.partitions import models
+    from harness.camera.models import models
 
     return (
         f"camera model, the suffix of the file names: {', '.join(models())} (built in), "

@@ -24,9 +24,11 @@ Start-up ends on the answer that is expected (a known prompt), never on a fixed 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from enum import Enum
 from typing import BinaryIO, Callable, Optional
 
+from harness.base.deadline import Deadline
 from harness.base.errors import NoPrompt, TargetReset
 from harness.console.detector import Detector, Kind
 from harness.console.session import Console
@@ -85,6 +87,26 @@ def next_state(state: State, seen: Seen) -> State:
     return TRANSITIONS.get((state, seen), state)
 
 
+@dataclass
+class Tally:
+    """What the bring-up counts beside its state, for the message when it gives up: boots
+    seen (an IPL line and the U-Boot banner after it are one boot), unreadable bytes, and
+    whether the user was told to power-cycle a camera running Linux."""
+
+    boots: int = 0
+    garbage: int = 0
+    linux_said: bool = False
+    ipl_seen: bool = False  # this boot's IPL line was counted; its banner is not another
+
+    def boot_line(self, text: bytes) -> None:
+        if text.startswith(b"IPL "):
+            self.boots += 1
+            self.ipl_seen = True
+        elif b"U-Boot" in text[:40]:
+            self.boots += 0 if self.ipl_seen else 1
+            self.ipl_seen = False
+
+
 class BringUp:
     def __init__(
         self,
@@ -102,24 +124,21 @@ class BringUp:
         self.say = say
         self.log = log
         self.state = State.BOOTING if booting else State.UNKNOWN
-        self.boots = 1 if booting else 0
-        self.garbage = 0  # bytes that fit none of the states
-        self._linux_said = False
-        self._ipl_seen = False  # this boot's IPL line was counted; its banner is not another
+        self.tally = Tally(boots=1 if booting else 0)
 
     def _see(self, seen: Seen) -> None:
         """The transition (next_state) and what goes with entering a state: the message."""
         state = next_state(self.state, seen)
         if state is State.BOOTING and self.state is not State.BOOTING:
-            self._linux_said = False
-        if state is State.LINUX and not self._linux_said:
-            self._linux_said = True
+            self.tally.linux_said = False
+        if state is State.LINUX and not self.tally.linux_said:
+            self.tally.linux_said = True
             self.say("The camera is booting Linux: switch it off and on again.")
         self.state = state
 
     def run(self) -> bytes:
         """Until a known U-Boot prompt is the last thing received; returns that prompt."""
-        deadline = time.monotonic() + self.timeout
+        deadline = Deadline(self.timeout)
         buf = bytearray()
         scanned = 0
         if self.state is State.UNKNOWN:
@@ -128,7 +147,7 @@ class BringUp:
         last_rx = time.monotonic()
         while True:
             now = time.monotonic()
-            if now > deadline:
+            if deadline.expired():
                 raise self._gave_up()
             action = ACTIONS[self.state]
             if action is not None and now - last_sent[action[0]] >= action[1]:
@@ -165,7 +184,7 @@ class BringUp:
                 buf.clear()
                 scanned = 0
             if self.state in (State.UNKNOWN, State.OFF) and tail is None and len(buf) > 256:
-                self.garbage += len(data)
+                self.tally.garbage += len(data)
             if len(buf) > 2 * KEEP:
                 cut = len(buf) - KEEP
                 del buf[:cut]
@@ -189,16 +208,11 @@ class BringUp:
             if seen is None:
                 if line.strip():
                     if self.state is State.OFF:
-                        self.boots += 1  # a camera that was off starts printing
+                        self.tally.boots += 1  # a camera that was off starts printing
                     self._see(Seen.TEXT)
                 continue
             if seen.kind is Kind.RESET:
-                if seen.text.startswith(b"IPL "):
-                    self.boots += 1
-                    self._ipl_seen = True
-                elif b"U-Boot" in seen.text[:40]:
-                    self.boots += 0 if self._ipl_seen else 1
-                    self._ipl_seen = False
+                self.tally.boot_line(seen.text)
                 self._see(Seen.BOOT)
                 booting = True
             elif seen.kind is Kind.LINUX:
@@ -212,9 +226,9 @@ class BringUp:
                 f"the camera runs Linux, and no U-Boot prompt came within {secs}: switch it off "
                 "and on again while this waits (it presses Enter for you)"
             )
-        if self.boots > 1:
+        if self.tally.boots > 1:
             return TargetReset(
-                f"the camera keeps resetting ({self.boots} boots seen in {secs}, no U-Boot "
+                f"the camera keeps resetting ({self.tally.boots} boots seen in {secs}, no U-Boot "
                 "prompt): check its power supply"
             )
         if self.state is State.BOOTING:
@@ -222,7 +236,7 @@ class BringUp:
                 f"the camera printed its boot but no known U-Boot prompt within {secs}: give "
                 "the prompt with --prompt, or check the baud rate"
             )
-        if self.garbage:
+        if self.tally.garbage:
             return NoPrompt(
                 f"only unreadable bytes arrived in {secs}: is the baud rate right (115200)?"
             )

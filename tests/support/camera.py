@@ -14,7 +14,7 @@ from emulator.profile import load
 from harness.camera.partitions import span
 
 FIXTURE_TREES = Path(__file__).resolve().parents[2] / "fixtures" / "trees"
-ROOTFS = span("y203c", "ROOTFS")  # (offset, size), from harness/models.json
+ROOTFS = span("y203c", "ROOTFS")  # (offset, size), from harness/camera/models.json
 HOME = span("y203c", "HOME")
 
 

@@ -33,7 +33,7 @@ def handles(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def not_emulated(t: Target, argv: list, repeat: bool) -> int:
+def not_emulated(target: Target, argv: list, repeat: bool) -> int:
     return CMD_RET_USAGE
 
 

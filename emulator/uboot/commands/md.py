@@ -53,23 +53,23 @@ def render_lines(
         yield line + b" " * gap + rest[: n * width].translate(ASCII) + b"\n"
 
 
-def _partial_line(t: Target, addr: int, width: int, count: int) -> bytes:
+def _partial_line(target: Target, addr: int, width: int, count: int) -> bytes:
     """What print_buffer gets out of a line before the object it cannot read."""
-    p = t.profile
-    out = b"%08x:" % (addr & t.mask)
+    p = target.profile
+    out = b"%08x:" % (addr & target.mask)
     order: Literal["little", "big"] = "little" if p.endian == "little" else "big"
     for k in range(count):
         a = addr + k * width
-        if (p.unaligned_abort and a % width) or t.memory.readable(a, width) < width:
+        if (p.unaligned_abort and a % width) or target.memory.readable(a, width) < width:
             break
-        out += b" %0*x" % (2 * width, int.from_bytes(t.memory.read(a, width), order))
+        out += b" %0*x" % (2 * width, int.from_bytes(target.memory.read(a, width), order))
     return out
 
 
 @handles("md")
-def do_md(t: Target, argv: list[str], repeat: bool) -> int:
-    st = t.md
-    p = t.profile
+def do_md(target: Target, argv: list[str], repeat: bool) -> int:
+    st = target.md
+    p = target.profile
     if len(argv) < 2:
         return CMD_RET_USAGE
     addr, length, size = st.addr, st.length, st.size
@@ -77,26 +77,26 @@ def do_md(t: Target, argv: list[str], repeat: bool) -> int:
         size = data_size(argv[0], 4, p)
         if size < 0:
             return 1
-        addr = (t.hexarg(argv[1]) + t.base_address) & t.mask
+        addr = (target.hexarg(argv[1]) + target.base_address) & target.mask
         if len(argv) > 2:
-            length = t.hexarg(argv[2])
-    st.addr, st.length, st.size = (addr + size * length) & t.mask, length, size
+            length = target.hexarg(argv[2])
+    st.addr, st.length, st.size = (addr + size * length) & target.mask, length, size
     per = LINE_BYTES // size
-    uart = t.uart
+    uart = target.uart
     remaining = length  # objects
     a = addr
     while remaining:
         want = min(BLOCK, remaining * size)
-        got = 0 if (p.unaligned_abort and a % size) else t.memory.readable(a, want)
+        got = 0 if (p.unaligned_abort and a % size) else target.memory.readable(a, want)
         got -= got % LINE_BYTES if got < want else 0
         if got:
-            for line in render_lines(a, t.memory.read(a, got), size, p.md_gap, 8, p.endian):
+            for line in render_lines(a, target.memory.read(a, got), size, p.md_gap, 8, p.endian):
                 uart.puts(line)
-                if t.ctrlc():
+                if target.ctrlc():
                     return CMD_RET_SUCCESS
             a += got
             remaining -= got // size
             continue
-        uart.puts(_partial_line(t, a, size, min(per, remaining)))
-        t.abort(BusError(a))
+        uart.puts(_partial_line(target, a, size, min(per, remaining)))
+        target.abort(BusError(a))
     return CMD_RET_SUCCESS

@@ -50,142 +50,142 @@ def _find(word: str) -> Optional[tuple[str, int, bool]]:
     return hits[0] if len(hits) == 1 else None
 
 
-def _init(t: Target, dev: int, force: bool) -> Optional[SdCard]:
+def _init(target: Target, dev: int, force: bool) -> Optional[SdCard]:
     """init_mmc_device(): the card, initialised, or None after printing why not."""
     if dev != 0:
-        t.out(f"MMC Device {dev} not found\n")
-        t.out(f"no mmc device at slot {dev:x}\n")
+        target.out(f"MMC Device {dev} not found\n")
+        target.out(f"no mmc device at slot {dev:x}\n")
         return None
-    slot = t.slot
+    slot = target.slot
     if force:
-        t.mmc.init_at = None
-    if t.mmc.init_at is not None:  # has_init: whatever is in the slot now
+        target.mmc.init_at = None
+    if target.mmc.init_at is not None:  # has_init: whatever is in the slot now
         return slot.card if slot is not None else None
     card = slot.card if slot is not None else None
     if card is None:
-        assert t.profile.sd is not None
-        t.out(t.profile.sd.no_card)
+        assert target.profile.sd is not None
+        target.out(target.profile.sd.no_card)
         return None
     assert slot is not None
-    t.mmc.init_at = slot.insertions
+    target.mmc.init_at = slot.insertions
     return card
 
 
-def _usable(t: Target, card: Optional[SdCard]) -> Optional[SdCard]:
-    slot = t.slot
+def _usable(target: Target, card: Optional[SdCard]) -> Optional[SdCard]:
+    slot = target.slot
     if card is None or slot is None or slot.card is not card:
         return None
-    return card if t.mmc.init_at == slot.insertions else None
+    return card if target.mmc.init_at == slot.insertions else None
 
 
-def _rw(t: Target, args: list[str]) -> int:
+def _rw(target: Target, args: list[str]) -> int:
     if len(args) != 4:
         return CMD_RET_USAGE
     write = args[0] == "write"
-    addr, blk, cnt = (t.hexarg(a) for a in args[1:4])
+    addr, blk, cnt = (target.hexarg(a) for a in args[1:4])
     blk &= 0xFFFFFFFF
     cnt &= 0xFFFFFFFF
-    card = _init(t, t.mmc.current, False)
-    if card is None and t.mmc.init_at is None:
+    card = _init(target, target.mmc.current, False)
+    if card is None and target.mmc.init_at is None:
         return CMD_RET_FAILURE
     op = "write" if write else "read"
-    t.out(f"\nMMC {op}: dev # {t.mmc.current}, block # {blk}, count {cnt} ... ")
-    sd = t.profile.sd
+    target.out(f"\nMMC {op}: dev # {target.mmc.current}, block # {blk}, count {cnt} ... ")
+    sd = target.profile.sd
     assert sd is not None
     if write and sd.write_protect_detect and card is not None and card.write_protected:
-        t.out("Error: card is write protected!\n")
+        target.out("Error: card is write protected!\n")
         return CMD_RET_FAILURE
-    n = _write(t, card, addr, blk, cnt) if write else _read(t, card, addr, blk, cnt)
-    t.out(f"{n} blocks {'written' if write else 'read'}: {'OK' if n == cnt else 'ERROR'}\n")
+    n = _write(target, card, addr, blk, cnt) if write else _read(target, card, addr, blk, cnt)
+    target.out(f"{n} blocks {'written' if write else 'read'}: {'OK' if n == cnt else 'ERROR'}\n")
     return CMD_RET_SUCCESS if n == cnt else CMD_RET_FAILURE
 
 
-def _spec(t: Target) -> SdSpec:
-    assert t.profile.sd is not None  # `mmc` reaches the transfers only with an SD host
-    return t.profile.sd
+def _spec(target: Target) -> SdSpec:
+    assert target.profile.sd is not None  # `mmc` reaches the transfers only with an SD host
+    return target.profile.sd
 
 
-def _exceeds(t: Target, card: SdCard, end: int) -> bool:
+def _exceeds(target: Target, card: SdCard, end: int) -> bool:
     if end > card.blocks:
-        t.out(f"MMC: block number 0x{end:x} exceeds max(0x{card.blocks:x})\n")
+        target.out(f"MMC: block number 0x{end:x} exceeds max(0x{card.blocks:x})\n")
         return True
     return False
 
 
-def _read(t: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
-    card = _usable(t, card)
-    if cnt == 0 or card is None or _exceeds(t, card, blk + cnt):
+def _read(target: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
+    card = _usable(target, card)
+    if cnt == 0 or card is None or _exceeds(target, card, blk + cnt):
         return 0
-    sd = _spec(t)
+    sd = _spec(target)
     done = 0
     while done < cnt:
         cur = min(sd.b_max, cnt - done)
         data = card.read(blk + done, cur)
-        if t.memory.writable(addr, len(data)) < len(data):
-            t.abort(BusError(addr + t.memory.writable(addr, len(data))))
-        t.busy(len(data) / sd.read_bytes_per_s)
-        if _usable(t, card) is None:
+        if target.memory.writable(addr, len(data)) < len(data):
+            target.abort(BusError(addr + target.memory.writable(addr, len(data))))
+        target.busy(len(data) / sd.read_bytes_per_s)
+        if _usable(target, card) is None:
             return 0
-        t.memory.write(addr, data)
+        target.memory.write(addr, data)
         addr += len(data)
         done += cur
     return cnt
 
 
-def _write(t: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
-    card = _usable(t, card)
+def _write(target: Target, card: Optional[SdCard], addr: int, blk: int, cnt: int) -> int:
+    card = _usable(target, card)
     if card is None:
         return 0
-    sd = _spec(t)
+    sd = _spec(target)
     done = 0
     while done < cnt:
         cur = min(sd.b_max, cnt - done)
-        if _exceeds(t, card, blk + done + cur):
+        if _exceeds(target, card, blk + done + cur):
             return 0
         for off in range(0, cur, WRITE_PIECE):
             n = min(WRITE_PIECE, cur - off)
             src = addr + (done + off) * SECTOR
-            if t.memory.readable(src, n * SECTOR) < n * SECTOR:
-                t.abort(BusError(src + t.memory.readable(src, n * SECTOR)))
-            if _usable(t, card) is None:
-                t.out("mmc write failed\n")
+            if target.memory.readable(src, n * SECTOR) < n * SECTOR:
+                target.abort(BusError(src + target.memory.readable(src, n * SECTOR)))
+            if _usable(target, card) is None:
+                target.out("mmc write failed\n")
                 return 0
-            card.write(blk + done + off, t.memory.read(src, n * SECTOR))
-            t.uart.check_power()  # no power, no more sectors
-            t.busy(n * SECTOR / sd.write_bytes_per_s)
+            card.write(blk + done + off, target.memory.read(src, n * SECTOR))
+            target.uart.check_power()  # no power, no more sectors
+            target.busy(n * SECTOR / sd.write_bytes_per_s)
         done += cur
     return cnt
 
 
-def _dev(t: Target, args: list[str]) -> int:
+def _dev(target: Target, args: list[str]) -> int:
     if len(args) == 1:
-        dev = t.mmc.current
+        dev = target.mmc.current
     elif len(args) in (2, 3):
-        dev = t.strtoul(args[1], 10)[0]
-        part = t.strtoul(args[2], 10)[0] if len(args) == 3 else 0
+        dev = target.strtoul(args[1], 10)[0]
+        part = target.strtoul(args[2], 10)[0] if len(args) == 3 else 0
         if part > 7:  # PART_ACCESS_MASK
-            t.out("#part_num shouldn't be larger than 7\n")
+            target.out("#part_num shouldn't be larger than 7\n")
             return CMD_RET_FAILURE
     else:
         return CMD_RET_USAGE
-    if _init(t, dev, True) is None:
+    if _init(target, dev, True) is None:
         return CMD_RET_FAILURE
-    t.out("switch to partitions #0, OK\n")
-    t.mmc.current = dev
-    t.out(f"mmc{dev} is current device\n")
+    target.out("switch to partitions #0, OK\n")
+    target.mmc.current = dev
+    target.out(f"mmc{dev} is current device\n")
     return CMD_RET_SUCCESS
 
 
-def _info(t: Target) -> int:
-    card = _usable(t, _init(t, t.mmc.current, False))
+def _info(target: Target) -> int:
+    card = _usable(target, _init(target, target.mmc.current, False))
     if card is None:
         return CMD_RET_FAILURE
-    sd = t.profile.sd
+    sd = target.profile.sd
     assert sd is not None
     size = card.blocks * SECTOR
     gib = size / (1 << 30)
     capacity = f"{gib:.1f} GiB" if size >= 1 << 30 else f"{size >> 20} MiB"
-    t.out(
+    target.out(
         f"Device: {sd.device}\nManufacturer ID: 3\nOEM: 5344\nName: SU04G \n"
         "Tran Speed: 50000000\nRd Block Len: 512\nSD version 3.0\n"
         f"High Capacity: {'Yes' if size > 2 << 30 else 'No'}\nCapacity: {capacity}\n"
@@ -195,7 +195,7 @@ def _info(t: Target) -> int:
 
 
 @handles("mmc")
-def do_mmc(t: Target, argv: list[str], repeat: bool) -> int:
+def do_mmc(target: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 2:
         return CMD_RET_USAGE
     row = _find(argv[1])
@@ -205,23 +205,23 @@ def do_mmc(t: Target, argv: list[str], repeat: bool) -> int:
     name, _, repeatable = row
     if repeat and not repeatable:
         return CMD_RET_SUCCESS
-    sd = t.profile.sd
-    if t.mmc.current < 0:
+    sd = target.profile.sd
+    if target.mmc.current < 0:
         if sd is None:
-            t.out("No MMC device available\n")
+            target.out("No MMC device available\n")
             return CMD_RET_FAILURE
-        t.mmc.current = 0
+        target.mmc.current = 0
     args[0] = name
     if name in ("read", "write"):
-        return _rw(t, args)
+        return _rw(target, args)
     if name == "dev":
-        return _dev(t, args)
+        return _dev(target, args)
     if name == "rescan":
-        return CMD_RET_SUCCESS if _init(t, t.mmc.current, True) else CMD_RET_FAILURE
+        return CMD_RET_SUCCESS if _init(target, target.mmc.current, True) else CMD_RET_FAILURE
     if name == "list":
         assert sd is not None
-        t.out(f"{sd.device}: 0\n")
+        target.out(f"{sd.device}: 0\n")
         return CMD_RET_SUCCESS
     if name == "info":
-        return _info(t)
+        return _info(target)
     return CMD_RET_USAGE  # erase, part, setdsr: not emulated (the tool never sends them)

@@ -11,126 +11,126 @@ from emulator.uboot.commands import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_US
 from emulator.uboot.target import Target
 
 
-def _strict(t: Target, text: str, base: int) -> int | None:
-    value, rest = t.strtoul(text, base)
+def _strict(target: Target, text: str, base: int) -> int | None:
+    value, rest = target.strtoul(text, base)
     return None if not text or rest else value
 
 
-def _probe(t: Target, args: list[str]) -> int:
+def _probe(target: Target, args: list[str]) -> int:
     bus, cs = 0, 0
     if len(args) >= 2:
-        cs, rest = t.strtoul(args[1], 0)
+        cs, rest = target.strtoul(args[1], 0)
         if not args[1] or (rest and rest[0] != ":"):
             return CMD_RET_USAGE
         if rest:
             if len(rest) == 1:
                 return CMD_RET_USAGE
             bus = cs
-            cs, rest = t.strtoul(rest[1:], 0)
+            cs, rest = target.strtoul(rest[1:], 0)
             if rest:
                 return CMD_RET_USAGE
-    if len(args) >= 3 and _strict(t, args[2], 0) is None:
+    if len(args) >= 3 and _strict(target, args[2], 0) is None:
         return CMD_RET_USAGE
-    if len(args) >= 4 and _strict(t, args[3], 16) is None:
+    if len(args) >= 4 and _strict(target, args[3], 16) is None:
         return CMD_RET_USAGE
-    fl = t.flash
+    fl = target.flash
     if (bus, cs) != (0, 0):
-        t.out(f"Failed to initialize SPI flash at {bus}:{cs}\n")
+        target.out(f"Failed to initialize SPI flash at {bus}:{cs}\n")
         return CMD_RET_FAILURE
     fl.probed = True
     for line in fl.spec.probe_lines:
-        t.out(line + "\n")
+        target.out(line + "\n")
     return CMD_RET_SUCCESS
 
 
-def _read_write(t: Target, args: list[str]) -> int:
+def _read_write(target: Target, args: list[str]) -> int:
     if len(args) < 4:
         return CMD_RET_USAGE
-    parsed = [_strict(t, a, 16) for a in args[1:4]]
+    parsed = [_strict(target, a, 16) for a in args[1:4]]
     nums = [n for n in parsed if n is not None]
     if len(nums) != 3:
         return CMD_RET_USAGE
     addr, offset, length = nums
-    fl = t.flash
-    if ((offset + length) & t.mask) > fl.size:
-        t.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
+    fl = target.flash
+    if ((offset + length) & target.mask) > fl.size:
+        target.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
         return CMD_RET_FAILURE
     if args[0] == "update":
-        data = _memory(t, addr, length)
+        data = _memory(target, addr, length)
         fl.erase(offset, length)
         fl.program(offset, data)
-        t.out(f"\r{length} bytes written, 0 bytes skipped in 0.0s, speed {length} B/s\n")
+        target.out(f"\r{length} bytes written, 0 bytes skipped in 0.0s, speed {length} B/s\n")
         return CMD_RET_SUCCESS
     ok = length > 0
     if args[0] == "read":
         if ok:
             data = fl.read(offset, length)
-            if t.memory.writable(addr, length) < length:
-                t.abort(BusError(addr + t.memory.writable(addr, length)))
-            t.memory.write(addr, data)
+            if target.memory.writable(addr, length) < length:
+                target.abort(BusError(addr + target.memory.writable(addr, length)))
+            target.memory.write(addr, data)
             if fl.spec.read_bytes_per_s:
-                t.busy(length / fl.spec.read_bytes_per_s)
+                target.busy(length / fl.spec.read_bytes_per_s)
         word = "Read"
     else:
         if ok:
-            fl.program(offset, _memory(t, addr, length))
+            fl.program(offset, _memory(target, addr, length))
         word = "Written"
-    reply = t.profile.sf_reply.format(
+    reply = target.profile.sf_reply.format(
         length=length,
         offset=c_hash_x(offset),
         op=word,
         status="OK" if ok else "ERROR",
         cost=int(length / fl.spec.read_bytes_per_s * 1000) if fl.spec.read_bytes_per_s else 0,
     )
-    t.out(reply + "\n")
+    target.out(reply + "\n")
     return CMD_RET_SUCCESS if ok else CMD_RET_FAILURE
 
 
-def _memory(t: Target, addr: int, length: int) -> bytes:
-    if t.memory.readable(addr, length) < length:
-        t.abort(BusError(addr + t.memory.readable(addr, length)))
-    return t.memory.read(addr, length)
+def _memory(target: Target, addr: int, length: int) -> bytes:
+    if target.memory.readable(addr, length) < length:
+        target.abort(BusError(addr + target.memory.readable(addr, length)))
+    return target.memory.read(addr, length)
 
 
-def _erase(t: Target, args: list[str]) -> int:
+def _erase(target: Target, args: list[str]) -> int:
     if len(args) < 3:
         return CMD_RET_USAGE
-    offset = _strict(t, args[1], 16)
+    offset = _strict(target, args[1], 16)
     if offset is None:
         return CMD_RET_USAGE
-    fl = t.flash
+    fl = target.flash
     text = args[2]
-    length = _strict(t, text.lstrip("+"), 16)
+    length = _strict(target, text.lstrip("+"), 16)
     if length is None:
         return CMD_RET_USAGE
     if text.startswith("+"):
         es = fl.spec.erase_size
         length = -(-length // es) * es
-    if ((offset + length) & t.mask) > fl.size:
-        t.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
+    if ((offset + length) & target.mask) > fl.size:
+        target.out(f"ERROR: attempting {args[0]} past flash size ({c_hash_x(fl.size)})\n")
         return CMD_RET_FAILURE
     es = fl.spec.erase_size
     if offset % es or length % es:
-        t.out("SF: Erase offset/length not multiple of erase size\n")
-        t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: ERROR\n")
+        target.out("SF: Erase offset/length not multiple of erase size\n")
+        target.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: ERROR\n")
         return CMD_RET_FAILURE
     fl.erase(offset, length)
-    t.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: OK\n")
+    target.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: OK\n")
     return CMD_RET_SUCCESS
 
 
 @handles("sf")
-def do_sf(t: Target, argv: list[str], repeat: bool) -> int:
+def do_sf(target: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 2:
         return CMD_RET_USAGE
     args = argv[1:]
     if args[0] == "probe":
-        return _probe(t, args)
-    if not t.flash.probed:
-        t.out("No SPI flash selected. Please run `sf probe'\n")
+        return _probe(target, args)
+    if not target.flash.probed:
+        target.out("No SPI flash selected. Please run `sf probe'\n")
         return CMD_RET_FAILURE
     if args[0] in ("read", "write", "update"):
-        return _read_write(t, args)
+        return _read_write(target, args)
     if args[0] == "erase":
-        return _erase(t, args)
+        return _erase(target, args)
     return CMD_RET_USAGE
