@@ -71,6 +71,10 @@ class Plan:
         the camera's DRAM that U-Boot leaves free (harness/camera/models.json, or what the
         camera's bdinfo says); UsageError if not."""
         mm = mm or memory_map(self.model)
-        mm.check(*self.md_window, "the RAM window for sf read (--ram + the largest partition)")
+        mm.require_inside(
+            *self.md_window, "the RAM window for sf read (--ram + the largest partition)"
+        )
         if self.via != "md":
-            mm.check(*RamWindows.at(self.ram).window, "the SD path's RAM window (--ram + 44 MiB)")
+            mm.require_inside(
+                *RamWindows.at(self.ram).window, "the SD path's RAM window (--ram + 44 MiB)"
+            )

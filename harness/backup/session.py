@@ -122,7 +122,7 @@ class SessionKeeper:
         for off in range(0, extent.size, SF_PIECE):
             n = min(SF_PIECE, extent.size - off)
 
-            def check(out: bytes, offset: int = extent.offset + off, n: int = n) -> None:
+            def parse(out: bytes, offset: int = extent.offset + off, n: int = n) -> None:
                 try:
                     sf_read_reply(out, offset, n)
                 except ReplyError as exc:
@@ -133,7 +133,7 @@ class SessionKeeper:
             try:  # a damaged exchange is asked again (sf read repeats harmlessly)
                 console.ask(
                     f"sf read {ram + off:x} {extent.offset + off:x} {n:x}",
-                    check,
+                    parse,
                     timeout=self.timeout + n / SF_BYTES_PER_S,
                     expect_chars=120,
                 )

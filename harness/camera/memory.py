@@ -23,7 +23,7 @@ class MemoryMap:
     def usable(self) -> tuple[int, int]:
         return self.dram_start, min(self.reserved_from, self.dram_start + self.dram_size)
 
-    def check(self, start: int, end: int, what: str) -> None:
+    def require_inside(self, start: int, end: int, what: str) -> None:
         lo, hi = self.usable
         if not (lo <= start < end <= hi):
             raise UsageError(
