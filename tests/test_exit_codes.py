@@ -147,6 +147,27 @@ def test_13_then_via_md_works(emulator, image, tmp_path):
     assert (tmp_path / "o" / "sys_y203c").read_bytes() == flash[0x1D0000:0x3B0000]
 
 
+def test_14_then_restore_makes_verify_pass(emulator, tmp_path):
+    """verify lists what differs and exits 14; the restore it advises, run as advised, makes
+    the next verify exit 0."""
+    kernel = 0x50000
+    want = bytearray(b"\xff" * (16 << 20))
+    want[kernel : kernel + 0x100] = bytes(range(256))
+    image = tmp_path / "kernel.bin"
+    image.write_bytes(bytes(want[kernel : kernel + 0x100]))
+    flash = bytearray(want)
+    flash[kernel + 0x10] ^= 0xFF  # the camera differs in one byte
+    emu = emulator(bytes(flash), "mstar", at_prompt=True, writable=True)
+    args = ["--port", emu.port, "--model", "y203c", "--record", str(tmp_path),
+            "--image", f"KERNEL={image}"]  # fmt: skip
+    line = one_error(uboot_dump("verify", *args), 14, after_notes=True)
+    assert "uboot-dump restore" in line
+    r = uboot_dump("restore", *args)
+    assert r.returncode == 0 and b"1 written" in r.stdout, r.stderr.decode()
+    assert uboot_dump("verify", *args).returncode == 0
+    assert bytes(emu.flash.data) == bytes(want)
+
+
 def test_130_then_the_same_command_resumes(emulator, image, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True, baud=115200)
     out = tmp_path / "o.bin"

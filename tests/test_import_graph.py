@@ -20,6 +20,7 @@ HARNESS_LAYERS = [
     ("harness.read",),
     ("harness.sd",),
     ("harness.backup",),
+    ("harness.restore",),
     ("harness.cli", "harness.pytest_plugin"),
 ]
 EMULATOR_LAYERS = [

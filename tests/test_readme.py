@@ -74,7 +74,7 @@ def test_every_uboot_dump_example_runs(emulator, camera_flash, tmp_path):
     (work / "putty.log").write_bytes((FIXTURES / "logs" / "community-rootfs-head.log").read_bytes())
     sys_image = camera_flash[ROOTFS[0] : sum(ROOTFS)]
     (work / "sys_y203c.img").write_bytes(swap_words(sys_image))
-    emu = emulator(camera_flash, "mstar", at_prompt=True)
+    emu = emulator(camera_flash, "mstar", at_prompt=True, writable=True)
     ran = []
     for line in code_lines():
         if not line.startswith("uboot-dump "):
@@ -84,7 +84,7 @@ def test_every_uboot_dump_example_runs(emulator, camera_flash, tmp_path):
         if command == "backup" and "--via" in args:  # the card goes into the camera first
             (work / "backup").mkdir(exist_ok=True)
             sdcards.mcopy(card, card_dir / "UBDUMP.BIN", "UBDUMP.BIN")
-            emu = emulator(camera_flash, "mstar", at_prompt=True, sd=card)
+            emu = emulator(camera_flash, "mstar", at_prompt=True, sd=card, writable=True)
             args = substitute(line, emu.port, card_dir)
         if command == "sd-collect":  # and back into the PC
             (card_dir / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
@@ -103,8 +103,11 @@ def test_every_uboot_dump_example_runs(emulator, camera_flash, tmp_path):
     assert (work / "sys_y203c").read_bytes() == sys_image  # swap undid the community order
     assert sorted(set(ran)) == sorted([
         "backup", "sd-prepare", "sd-collect", "read-mem", "parse-log", "swap",
-        "jffs2 inspect", "jffs2 unpack", "jffs2 repack", "jffs2 clean",
+        "jffs2 inspect", "jffs2 unpack", "jffs2 repack", "jffs2 clean", "verify", "restore",
     ])  # fmt: skip
+    # the last restore put the repacked ROOTFS on the camera: the flash holds it now
+    new = (work / "sys_y203c.new").read_bytes()
+    assert bytes(emu.flash.data[ROOTFS[0] : ROOTFS[0] + len(new)]) == new
 
 
 def test_uboot_emu_lines_name_its_options():

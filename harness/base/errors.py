@@ -109,3 +109,10 @@ class SdUnavailable(DumpError):
     def line(self) -> str:
         text = str(self)
         return text if "--via md" in text else f"{text}; {self.hint}"
+
+
+class FlashDiffers(DumpError):
+    """`verify`: the camera's flash differs from the images in some blocks (listed above)."""
+
+    exit_code = 14
+    hint = "run `uboot-dump restore` with the same arguments: it writes only those blocks"

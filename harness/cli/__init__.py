@@ -10,7 +10,7 @@ import sys
 from typing import Optional
 
 from harness.base.errors import DumpError, OutputError
-from harness.cli import backup, jffs2, offline, readmem
+from harness.cli import backup, jffs2, offline, readmem, restore
 from harness.cli.common import Parser, console_options
 
 EXIT_INTERRUPTED = 130
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     console = console_options()
     readmem.add_to(sub, console)
     backup.add_to(sub, console)
+    restore.add_to(sub, console)  # verify, restore
     offline.add_to(sub)  # parse-log, swap
     jffs2.add_to(sub)
     return p

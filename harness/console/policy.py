@@ -1,10 +1,14 @@
 """The read-only command set: what the tool may send to a camera. Anything else is refused
 before it reaches the port.
 
-One write leaves RAM: the SD path's `mmc write`, and only of sectors an `SdWriteGuard` was
-just told are proven (by the camera's crc32 of a fresh `mmc read`) to hold the pattern of the
-tool's own prepared file. A proof is good for one write and is void as soon as any other
-command is sent. No `mmc erase`, no other write to the card or the flash, ever."""
+Two writes leave RAM, each only after a proof, and each proof is good for one write and void
+as soon as any other command is sent:
+- the SD path's `mmc write`, of sectors an `SdWriteGuard` was just told are proven (by the
+  camera's crc32 of a fresh `mmc read`) to hold the pattern of the tool's own prepared file;
+- restore's `sf erase` + `sf write` of one whole erase block inside the partitions the user
+  named, after a `FlashWriteGuard` was told that RAM holds exactly the image's block (the
+  camera's crc32 of it); or `sf erase` alone of a block whose image is all 0xFF.
+No `mmc erase`, no `sf update`, no other write to the card or the flash, ever."""
 
 from __future__ import annotations
 
@@ -59,6 +63,59 @@ class SdWriteGuard:
         self._proofs = []
 
 
+class FlashWriteGuard:
+    """The flash restore may change: whole erase blocks inside `ranges` (the partitions the
+    user named; BOOT is never among them), one block per proof."""
+
+    def __init__(self, ranges: list[tuple[int, int]], erase: int):
+        for start, end in ranges:
+            if start % erase or end % erase or start >= end:
+                raise Refused(f"refused: 0x{start:x}..0x{end:x} is not whole erase blocks")
+        self.ranges = list(ranges)
+        self.erase = erase
+        self._proof: Optional[tuple[Optional[int], int, int]] = None  # (ram or None, off, n)
+        self._erased = False
+
+    def _inside(self, offset: int, size: int) -> None:
+        if size != self.erase or offset % self.erase:
+            raise Refused(f"refused: flash 0x{offset:x}+0x{size:x} is not one erase block")
+        if not any(lo <= offset and offset + size <= hi for lo, hi in self.ranges):
+            raise Refused(f"refused: flash 0x{offset:x}+0x{size:x} is outside the partitions named")
+
+    def prove(self, ram: int, offset: int, size: int) -> None:
+        """RAM at `ram` was just shown to hold exactly the image's block at `offset`."""
+        self._proof = None  # a refused proof leaves none behind
+        self._inside(offset, size)
+        self._proof, self._erased = (ram, offset, size), False
+
+    def prove_erased(self, offset: int, size: int) -> None:
+        """The image's block at `offset` is all 0xFF: an erase alone restores it."""
+        self._proof = None
+        self._inside(offset, size)
+        self._proof, self._erased = (None, offset, size), False
+
+    def take(self, argv: list[str]) -> None:
+        """`sf erase OFF N`, then (for a write proof) `sf write RAM OFF N`, of the proven
+        block; anything else is refused and voids the proof."""
+        proof, self._proof = self._proof, None
+        nums = tuple(_hex(a) for a in argv[2:])
+        if proof is not None:
+            ram, offset, size = proof
+            if argv[1] == "erase" and nums == (offset, size) and not self._erased:
+                if ram is not None:
+                    self._proof, self._erased = proof, True  # the write may follow
+                return
+            if argv[1] == "write" and nums == (ram, offset, size) and self._erased:
+                return
+        raise Refused(
+            f"refused: {' '.join(argv)!r}: the flash is written only block by block, each "
+            "just after the proof that RAM holds the image's block"
+        )
+
+    def void(self) -> None:
+        self._proof = None
+
+
 _SIZES = {"b": 1, "w": 2, "l": 4, "q": 8}
 
 
@@ -77,6 +134,7 @@ class ReadOnlyPolicy:
 
     ram_window: Optional[tuple[int, int]] = None
     sd_guard: Optional[SdWriteGuard] = None
+    flash_guard: Optional[FlashWriteGuard] = None
 
     def _in_window(self, addr: int, length: int, what: str) -> None:
         w = self.ram_window
@@ -92,6 +150,9 @@ class ReadOnlyPolicy:
         is_write = argv[:2] == ["mmc", "write"]
         if self.sd_guard is not None and not is_write:
             self.sd_guard.void()
+        flash_write = argv[:2] in (["sf", "erase"], ["sf", "write"])
+        if self.flash_guard is not None and not flash_write:
+            self.flash_guard.void()
         if not command.strip():
             raise Refused("refused: an empty line repeats the last command")
         if FORBIDDEN_CHARS & set(command) or not command.isascii():
@@ -114,6 +175,13 @@ class ReadOnlyPolicy:
             if argv[1] == "read" and len(argv) == 5:
                 _hex(argv[3])
                 self._in_window(_hex(argv[2]), _hex(argv[4]), "sf read")
+                return
+            if flash_write and len(argv) == (4 if argv[1] == "erase" else 5):
+                if argv[1] == "write":
+                    self._in_window(_hex(argv[2]), _hex(argv[4]), "sf write (its source)")
+                if self.flash_guard is None:
+                    raise Refused(f"refused: {command!r}: the flash is written only by restore")
+                self.flash_guard.take(argv)
                 return
         if name == "mmc" and len(argv) >= 2:
             self._mmc(argv)

@@ -46,3 +46,12 @@ def sd_backup(tmp_path_factory):
            "--via", "sd")  # fmt: skip
     (work / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
     return work / "out", work / "UBDUMP.BIN", flash
+
+
+@pytest.fixture(scope="module")
+def cam_backup(cam, tmp_path_factory) -> Path:
+    """A backup of the camera's ROOTFS (what verify and restore compare it with)."""
+    out = tmp_path_factory.mktemp("cambackup") / "b"
+    ok("backup", "--port", cam[0], "--model", "y203c", "-o", str(out), "--via", "md",
+       "--partitions", "ROOTFS")  # fmt: skip
+    return out

@@ -12,7 +12,7 @@ from typing import Callable
 import pytest
 
 from harness.cli import build_parser
-from tests.options import rows_camera, rows_card, rows_offline
+from tests.options import rows_camera, rows_card, rows_offline, rows_restore
 
 
 def parsed_options() -> set[str]:
@@ -30,7 +30,12 @@ def parsed_options() -> set[str]:
     return out
 
 
-ROWS: dict[str, Callable] = {**rows_camera.ROWS, **rows_card.ROWS, **rows_offline.ROWS}
+ROWS: dict[str, Callable] = {
+    **rows_camera.ROWS,
+    **rows_card.ROWS,
+    **rows_offline.ROWS,
+    **rows_restore.ROWS,
+}
 
 
 def test_every_parsed_option_has_a_row():
@@ -42,6 +47,8 @@ def test_the_option_does_what_it_says(row, cam, image, tmp_path, request):
     check = ROWS[row]
     if row.startswith("sd-collect"):
         check(cam, image, tmp_path, request.getfixturevalue("sd_backup"))
+    elif row.startswith(("verify", "restore")):
+        check(cam, image, tmp_path, request.getfixturevalue("cam_backup"))
     else:
         check(cam, image, tmp_path)
 

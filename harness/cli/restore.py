@@ -1,0 +1,150 @@
+"""`verify` (the camera's flash against a backup, per erase block) and `restore` (the blocks
+that differ written back, each proven), over the serial line."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Optional
+
+from harness.base.errors import FlashDiffers, UsageError
+from harness.cli.common import (
+    address,
+    check_directory,
+    model,
+    models_help,
+    open_transport,
+    say,
+    seconds,
+)
+from harness.cli.progress import Progress
+
+RECORD = "restore-record"
+
+
+def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) -> None:
+    for name, text in (
+        ("verify", "compare the camera's flash with a backup, per 64 KiB block (crc32)"),
+        ("restore", "write back the blocks that differ from a backup, each proven; resumable"),
+    ):
+        c = sub.add_parser(name, parents=[console], help=text)
+        c.add_argument(
+            "backup",
+            type=Path,
+            nargs="?",
+            metavar="BACKUP_DIR",
+            help="a backup's directory (its manifest.json and files)",
+        )
+        c.add_argument("--model", type=model, required=True, help=models_help())
+        c.add_argument(
+            "--partitions",
+            help="names (default ROOTFS,HOME; KERNEL, vd1, conf only when named; never BOOT)",
+        )
+        c.add_argument(
+            "--image",
+            action="append",
+            metavar="NAME=FILE",
+            help="a single image instead of a backup's file (e.g. ROOTFS=rootfs.jffs2 from "
+            "`jffs2 repack`); repeatable",
+        )
+        c.add_argument(
+            "--ram",
+            type=address,
+            default=0x21000000,
+            help="start of the RAM window (the largest partition + 128 KiB)",
+        )
+        c.add_argument(
+            "--power-timeout",
+            type=seconds,
+            default=300.0,
+            help="seconds to wait for U-Boot after power-on",
+        )
+        c.add_argument(
+            "--record",
+            type=Path,
+            help=f"where the boot log and restore.journal go (default: BACKUP_DIR/{RECORD}, "
+            f"or ./{RECORD} with --image alone)",
+        )
+        c.set_defaults(run=run_verify if name == "verify" else run_restore)
+
+
+def _images(args: argparse.Namespace):
+    from harness.camera.partitions import model_table
+    from harness.restore.images import chosen, from_backup, from_files
+
+    table = model_table(args.model)
+    if table is None:
+        raise UsageError(f"no built-in partition table for model {args.model!r}")
+    if args.backup is None and not args.image:
+        raise UsageError("give a backup's directory, or --image NAME=FILE")
+    if args.backup is not None and not args.backup.is_dir():
+        raise UsageError(f"{args.backup} is not a directory (a backup's)")
+    images = from_files(args.image or [], table)
+    given = {i.partition.name for i in images}
+    if args.backup is not None:
+        parts = tuple(p for p in chosen(table, args.partitions) if p.name not in given)
+        images = from_backup(args.backup, args.model, parts) + images
+    elif args.partitions:
+        raise UsageError("--partitions names a backup's partitions: give BACKUP_DIR too")
+    return sorted(images, key=lambda i: i.partition.offset)
+
+
+def _record_dir(args: argparse.Namespace) -> Path:
+    record = args.record or (args.backup / RECORD if args.backup else Path(RECORD))
+    check_directory(record, "--record")
+    record.mkdir(exist_ok=True)
+    return record
+
+
+def _job(cls, args: argparse.Namespace, stack: ExitStack, **extra):
+    images = _images(args)
+    record = _record_dir(args)
+    return cls(
+        open_transport(args, stack),
+        images,
+        record,
+        model=args.model,
+        ram=args.ram,
+        prompt=args.prompt,
+        timeout=args.timeout,
+        power_timeout=args.power_timeout,
+        baud=args.baud,
+        say=say,
+        **extra,
+    )
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from harness.restore.job import Verify
+
+    with ExitStack() as stack:
+        summary = _job(Verify, args, stack).run()
+    for name, offset in summary.differ:
+        print(f"{name:8} 0x{offset:07x}-0x{offset + 0x10000:07x} differs")
+    if summary.differ:
+        raise FlashDiffers(
+            f"{len(summary.differ)} of {summary.blocks} blocks of the camera's flash differ "
+            "from the images"
+        )
+    print(f"all {summary.blocks} blocks of the camera's flash equal the images")
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from harness.restore.job import Restore
+
+    with ExitStack() as stack:
+
+        def progress(image) -> Optional[Progress]:
+            bar = Progress(image.partition.size)
+            stack.callback(bar.close)
+            return bar
+
+        job = _job(Restore, args, stack, progress=progress)
+        summary = job.run()
+    print(
+        f"{summary.blocks} blocks: {summary.equal} equal, {len(summary.written)} written, "
+        f"{len(summary.erased)} erased only; journal: {job.journal_path}"
+    )
+    return 0

@@ -1,0 +1,245 @@
+"""`verify` and `restore`: the camera's flash against images, per 64 KiB erase block, by the
+camera's own `sf read` + `crc32`; and putting back the blocks that differ.
+
+Per block that differs, in this order, each step proven before the next: the image's block
+into RAM (harness.restore.loader), the target's crc32 of that RAM equal to the image's (the
+proof the policy's FlashWriteGuard is given: it then lets through one `sf erase` and one `sf
+write` of exactly that block, nothing else), erase, write, `sf read` back, crc32 equal to the
+image's. A block whose image is all 0xFF is only erased. A power loss, reset, kill -9 or dead
+line at any moment: the same command again reads the flash's crc32s, finds the half-erased or
+half-written block among those that differ, and finishes; no journal is needed to be right
+(restore.journal, beside the boot log, records what was done)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from harness.backup.session import SessionKeeper
+from harness.base.errors import CommandFailed, VerifyFailed
+from harness.base.safeio import open_append
+from harness.camera.memory import MemoryMap, memory_map
+from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy
+from harness.console.session import Console, Garbled
+from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
+from harness.restore.images import ERASE, PartitionImage
+from harness.restore.loader import load
+
+LOAD_TRIES = 3
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A piece of the flash for `sf read` (the keeper reads extents)."""
+
+    name: str
+    offset: int
+    size: int
+
+
+@dataclass
+class Summary:
+    """Per erase block (by flash offset) what it took: nothing, a write, or an erase only;
+    for verify, the blocks that differ (partition, flash offset)."""
+
+    blocks: int = 0
+    written: set[int] = field(default_factory=set)
+    erased: set[int] = field(default_factory=set)
+    differ: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def equal(self) -> int:
+        return self.blocks - len(self.written) - len(self.erased) - len(self.differ)
+
+
+class FlashJob:
+    """What verify and restore share: the RAM windows, the policy, the session keeper, and
+    the flash's crc32 of every block of a partition."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        images: list[PartitionImage],
+        workdir: Path,
+        *,
+        model: str,
+        ram: int = 0x21000000,
+        writes: bool = False,
+        prompt: Optional[str] = None,
+        timeout: float = 10.0,
+        power_timeout: float = 300.0,
+        baud: int = 115200,
+        say: Callable[[str], None] = print,
+    ):
+        self.images = images
+        self.workdir = workdir
+        self.model = model
+        largest = max(i.partition.size for i in images)
+        self.copy = ram  # the partition, sf read, to take its blocks' crc32s
+        self.stage = ram + largest  # the image's block, typed in
+        self.back = self.stage + ERASE  # the block read back after its write
+        self.window = (ram, self.back + ERASE)
+        self.guard = (
+            FlashWriteGuard([(i.partition.offset, i.partition.end) for i in images], ERASE)
+            if writes
+            else None
+        )
+        policy = ReadOnlyPolicy(ram_window=self.window, flash_guard=self.guard)
+        self.say = say
+        self.check_memory(memory_map(model))
+        self.keeper = SessionKeeper(
+            transport,
+            policy,
+            workdir / "bootlog.txt",
+            model=model,
+            check_memory=self.check_memory,
+            prompt=prompt,
+            timeout=timeout,
+            power_timeout=power_timeout,
+            baud=baud,
+            say=say,
+        )
+
+    def check_memory(self, mm: MemoryMap) -> None:
+        mm.require_inside(*self.window, "the RAM window (--ram + the largest partition + 128 KiB)")
+
+    def start(self) -> None:
+        identity = self.keeper.start()
+        flash = _flash_size(identity.flash)
+        end = max(i.partition.end for i in self.images)
+        if flash is not None and end > flash:
+            raise VerifyFailed(
+                f"the camera's flash is {flash >> 20} MiB; the images reach 0x{end:x}: "
+                "this is not the backup's kind of camera"
+            )
+
+    def flash_crcs(self, console: Console, image: PartitionImage) -> list[int]:
+        """The camera's crc32 of each erase block of the partition (one sf read of it)."""
+        p = image.partition
+        self.keeper.flash_to_ram(console, p, self.copy)
+        reader = MemoryReader(console)
+        return [reader.target_crc(self.copy + o, ERASE) for o in range(0, p.size, ERASE)]
+
+
+class Verify(FlashJob):
+    def run(self) -> Summary:
+        self.start()
+        summary = Summary()
+        for image in self.images:
+            crcs = self.keeper.recovering(
+                functools.partial(self.flash_crcs, image=image), "the verify"
+            )
+            summary.blocks += len(crcs)
+            for (offset, _), want, got in zip(image.blocks(), image.block_crcs(), crcs):
+                if want != got:
+                    summary.differ.append((image.partition.name, offset))
+        return summary
+
+
+class Restore(FlashJob):
+    def __init__(self, *args, progress=lambda image: None, **kwargs):
+        super().__init__(*args, writes=True, **kwargs)
+        self.progress = progress
+        self.journal_path = self.workdir / "restore.journal"
+
+    def run(self) -> Summary:
+        self.start()
+        summary = Summary(blocks=sum(i.partition.size // ERASE for i in self.images))
+        for image in self.images:
+            self.keeper.recovering(
+                functools.partial(self._partition, image, summary), "the restore"
+            )
+        return summary
+
+    def _partition(self, image: PartitionImage, summary: Summary, console: Console) -> None:
+        """Every block of the partition equal to the image's (run again after a reset: the
+        flash's crc32s say what is left)."""
+        p = image.partition
+        crcs = self.flash_crcs(console, image)
+        wanted = image.block_crcs()
+        todo = [i for i, (w, g) in enumerate(zip(wanted, crcs)) if w != g]
+        self.say(
+            f"{p.describe()}: {len(wanted) - len(todo)} of {len(wanted)} blocks already equal "
+            f"to {image.source}" + (f"; {len(todo)} to write" if todo else "")
+        )
+        bar = self.progress(image) if todo else None
+        blocks = image.blocks()
+        for n, i in enumerate(todo):
+            offset, data = blocks[i]
+            self._write(console, offset, data, wanted[i])
+            (summary.erased if data == b"\xff" * len(data) else summary.written).add(offset)
+            self._record(p.name, offset, crcs[i], wanted[i])
+            if bar is not None:
+                bar((n + 1) * ERASE)
+
+    def _write(self, console: Console, offset: int, data: bytes, crc: int) -> None:
+        """One block: staged and proven, erased, written, read back. A damaged exchange of
+        the erase or the write (did it run?) starts the block again; the read-back decides."""
+        assert self.guard is not None
+        erased = data == b"\xff" * len(data)
+        for _ in range(LOAD_TRIES):
+            try:
+                if erased:
+                    self.guard.prove_erased(offset, ERASE)
+                else:
+                    self._stage(console, data, crc)
+                    self.guard.prove(self.stage, offset, ERASE)  # nothing else may be sent now
+                self._sf(console, f"sf erase {offset:x} {ERASE:x}", b"Erased: OK")
+                if not erased:
+                    self._sf(
+                        console, f"sf write {self.stage:x} {offset:x} {ERASE:x}", b"Written: OK"
+                    )
+            except Garbled:
+                continue
+            if self._read_back(console, offset) == crc:
+                return
+        raise VerifyFailed(
+            f"flash 0x{offset:x}+0x{ERASE:x} does not read back as the image's block after "
+            f"{LOAD_TRIES} tries: the flash did not take the write (worn or protected?), or "
+            "the line is too noisy"
+        )
+
+    def _stage(self, console: Console, data: bytes, crc: int) -> None:
+        """The image's block in RAM at self.stage, proven by the target's crc32."""
+        reader = MemoryReader(console)
+        for _ in range(LOAD_TRIES):
+            if reader.target_crc(self.stage, ERASE) == crc:  # a retry may find it there
+                return
+            load(console, self.stage, data)
+        if reader.target_crc(self.stage, ERASE) != crc:
+            raise VerifyFailed(
+                f"an image block did not arrive intact in RAM {LOAD_TRIES} times: the line is "
+                "too noisy"
+            )
+
+    def _sf(self, console: Console, command: str, ok: bytes) -> None:
+        out = console.run(command, check_errors=False, expect_chars=120, timeout=60.0)
+        if ok not in out:
+            said = out.decode("latin-1").strip() or "no answer"
+            raise CommandFailed(f"{command}: {said}")
+
+    def _read_back(self, console: Console, offset: int) -> int:
+        self.keeper.flash_to_ram(console, _Span(f"0x{offset:x}", offset, ERASE), self.back)
+        return MemoryReader(console).target_crc(self.back, ERASE)
+
+    def _record(self, name: str, offset: int, old: int, new: int) -> None:
+        line = {"partition": name, "offset": offset, "old_crc32": f"{old:08x}"}
+        line["crc32"] = f"{new:08x}"
+        line["time"] = round(time.time(), 3)
+        with open_append(self.journal_path) as f:
+            f.write((json.dumps(line) + "\n").encode())
+
+
+def _flash_size(lines: list[str]) -> Optional[int]:
+    import re
+
+    for line in lines:
+        m = re.search(r"total (?:size )?(\d+) MiB", line)
+        if m:
+            return int(m.group(1)) << 20
+    return None

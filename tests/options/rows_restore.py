@@ -1,0 +1,171 @@
+"""Rows for verify and restore: the console options, then their own. The camera of `cam` is
+not writable: a restore onto it must find every block equal (it sends no write); the rows
+that write run their own writable camera."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from tests.options.common import code, ok
+from tests.support.camera import mkfs
+from tests.support.run_cli import uboot_dump, uboot_emu
+
+
+def runner(cmd: str):
+    def run(cam, tmp, backup, *extra: str):
+        return uboot_dump(cmd, str(backup), "--port", cam[0], "--model", "y203c",
+                          "--partitions", "ROOTFS", "--record", str(tmp), *extra)  # fmt: skip
+
+    return run
+
+
+RUNS = {"verify": runner("verify"), "restore": runner("restore")}
+
+
+def port_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        assert code(RUNS[cmd](cam, tmp, backup)) == 0
+        assert code(RUNS[cmd]((str(tmp / "ttyNONE"), cam[1]), tmp, backup)) == 3
+
+    return check
+
+
+def baud_row(cmd: str):
+    """The rate the port is opened at (a pty carries any); a rate outside 50..4000000 is
+    refused before the port is opened."""
+
+    def check(cam, image, tmp, backup):
+        assert code(RUNS[cmd](cam, tmp, backup, "--baud", "115200")) == 0
+        assert code(RUNS[cmd](cam, tmp, backup, "--baud", "9600")) == 0
+        assert code(RUNS[cmd](cam, tmp, backup, "--baud", "12")) == 2
+
+    return check
+
+
+def prompt_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        assert code(RUNS[cmd](cam, tmp, backup, "--prompt", "MStar # ")) == 0
+        assert code(RUNS[cmd](cam, tmp, backup, "--prompt", "WRONG # ")) == 4
+
+    return check
+
+
+def timeout_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        (tmp / "off.img").write_bytes(cam[1])
+        with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0"):
+            t0 = time.monotonic()
+            r = RUNS[cmd]((str(tmp / "off"), cam[1]), tmp, backup, "--timeout", "1",
+                          "--power-timeout", "1")  # fmt: skip
+            took = time.monotonic() - t0
+        assert r.returncode == 4 and took < 8, (r.returncode, took)
+
+    return check
+
+
+def log_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        log = tmp / "session.log"
+        assert code(RUNS[cmd](cam, tmp, backup, "--log", str(log))) == 0
+        said = log.read_bytes()
+        assert b"MStar # " in said and b"crc32 " in said and b"sf erase" not in said
+
+    return check
+
+
+def positional_and_model(cmd: str):
+    def check(cam, image, tmp, backup):
+        ok(cmd, str(backup), "--port", cam[0], "--model", "y203c", "--partitions", "ROOTFS",
+           "--record", str(tmp))  # fmt: skip
+        r = uboot_dump(cmd, str(tmp / "none"), "--port", cam[0], "--model", "y203c")
+        assert r.returncode == 2 and b"is not a directory" in r.stderr
+        r = uboot_dump(cmd, str(backup), "--port", cam[0], "--model", "y25")
+        assert r.returncode == 2 and b"not of a y25" in r.stderr
+
+    return check
+
+
+def partitions_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        ok(cmd, str(backup), "--port", cam[0], "--model", "y203c", "--partitions", "ROOTFS",
+           "--record", str(tmp))  # fmt: skip
+        r = uboot_dump(cmd, str(backup), "--port", cam[0], "--model", "y203c")  # HOME too
+        assert r.returncode == 2 and b"has no HOME" in r.stderr
+        r = uboot_dump(cmd, str(backup), "--port", cam[0], "--model", "y203c",
+                       "--partitions", "BOOT")  # fmt: skip
+        assert r.returncode == 2 and b"never written" in r.stderr
+
+    return check
+
+
+def ram_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        log = tmp / "ram.log"
+        assert code(RUNS[cmd](cam, tmp, backup, "--ram", "0x21800000", "--log", str(log))) == 0
+        assert b"sf read 21800000 1d0000" in log.read_bytes()
+        assert code(RUNS[cmd](cam, tmp, backup, "--ram", "0x22f00000")) == 2  # past U-Boot's
+
+    return check
+
+
+def power_timeout_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        (tmp / "later.img").write_bytes(cam[1])
+        with uboot_emu(tmp / "later.img", tmp / "later", "--power-on-after", "3", "--baud", "0"):
+            r = RUNS[cmd]((str(tmp / "later"), cam[1]), tmp, backup, "--power-timeout", "1")
+        assert r.returncode == 4
+        with uboot_emu(tmp / "later.img", tmp / "later2", "--power-on-after", "2", "--baud", "0"):
+            r = RUNS[cmd]((str(tmp / "later2"), cam[1]), tmp, backup, "--power-timeout", "30")
+        assert r.returncode == 0, r.stderr.decode()
+
+    return check
+
+
+def record_row(cmd: str):
+    def check(cam, image, tmp, backup):
+        assert code(RUNS[cmd](cam, tmp / "no" / "rec", backup)) == 2  # its parent must exist
+        assert code(RUNS[cmd](cam, tmp / "rec", backup)) == 0  # made where its parent is
+        assert b"MStar # " in (tmp / "rec" / "bootlog.txt").read_bytes()
+
+    return check
+
+
+def image_row(cmd: str):
+    """A single image: verify finds it differs (exit 14); restore writes it, after which
+    verify is clean."""
+
+    def check(cam, image, tmp, backup):
+        tree = tmp / "tree"
+        tree.mkdir()
+        (tree / "new.txt").write_text("restored\n")
+        new = tmp / "new.jffs2"
+        mkfs(tree, new)
+        (tmp / "w.img").write_bytes(cam[1])
+        with uboot_emu(tmp / "w.img", tmp / "w", "--at-prompt", "--baud", "0", "--writable"):
+            args = ("--port", str(tmp / "w"), "--model", "y203c", "--record", str(tmp))
+            image_arg = ("--image", f"ROOTFS={new}")
+            if cmd == "verify":
+                assert code(uboot_dump("verify", *args, *image_arg)) == 14
+                ok("verify", *args, "--image", f"ROOTFS={image}")  # the camera's own ROOTFS
+            else:
+                ok("restore", *args, *image_arg)
+                ok("verify", *args, *image_arg)
+
+    return check
+
+
+ROWS: dict[str, Callable] = {
+    **{f"{c} --port": port_row(c) for c in RUNS},
+    **{f"{c} --baud": baud_row(c) for c in RUNS},
+    **{f"{c} --prompt": prompt_row(c) for c in RUNS},
+    **{f"{c} --timeout": timeout_row(c) for c in RUNS},
+    **{f"{c} --log": log_row(c) for c in RUNS},
+    **{f"{c} backup": positional_and_model(c) for c in RUNS},
+    **{f"{c} --model": positional_and_model(c) for c in RUNS},
+    **{f"{c} --partitions": partitions_row(c) for c in RUNS},
+    **{f"{c} --image": image_row(c) for c in RUNS},
+    **{f"{c} --ram": ram_row(c) for c in RUNS},
+    **{f"{c} --power-timeout": power_timeout_row(c) for c in RUNS},
+    **{f"{c} --record": record_row(c) for c in RUNS},
+}
