@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import NoReturn
 
 import serial
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--writable",
         action="store_true",
-        help="let sf erase/write/update change the image (in memory)",
+        help="let sf erase/write/update change the image file itself, as they happen",
     )
     p.add_argument(
         "--partitions", type=_partitions, help="kernel partition table, NAME=START-END,..."
@@ -128,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     done = _until_signalled()  # before the port is announced: a client may signal at once
     try:
         parse_spec(args.faults)
-        image = read_image(args.image)
+        read_image(args.image)  # a readable image, or the one-line error below
         emu = Emulator(
-            image,
+            Path(args.image),
             args.profile,
             baud=args.baud,
             at_prompt=args.at_prompt,

@@ -54,7 +54,8 @@ class Emulator:
         if partitions is not None:
             self.profile = self.profile.with_partitions(partitions)
         data = image if isinstance(image, (bytes, bytearray)) else read_image(image)
-        self.flash = Flash(self.profile.flash, bytes(data), writable=writable)
+        backing = Path(image) if writable and isinstance(image, (str, Path)) else None
+        self.flash = Flash(self.profile.flash, bytes(data), writable=writable, backing=backing)
         fault_list = parse_spec(faults)
         # the card before the port: a bad card image is reported before a pty is announced
         self.slot = Slot(SdCard(sd, sd_write_protected) if sd is not None else None)
@@ -95,6 +96,7 @@ class Emulator:
             self.endpoint.close()
             self.slot.close()
             self._started = False
+        self.flash.close()
 
     def power_cycle(self, at_prompt: bool = False) -> None:
         self.board.power_cycle(at_prompt)

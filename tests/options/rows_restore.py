@@ -8,7 +8,7 @@ import time
 from typing import Callable
 
 from tests.options.common import code, ok
-from tests.support.camera import mkfs
+from tests.support.camera import ROOTFS, mkfs
 from tests.support.run_cli import uboot_dump, uboot_emu
 
 
@@ -151,6 +151,12 @@ def image_row(cmd: str):
             else:
                 ok("restore", *args, *image_arg)
                 ok("verify", *args, *image_arg)
+        if cmd == "restore":  # --writable: the image file is the flash, across restarts
+            data = new.read_bytes()
+            assert (tmp / "w.img").read_bytes()[ROOTFS[0] : ROOTFS[0] + len(data)] == data
+            with uboot_emu(tmp / "w.img", tmp / "w2", "--at-prompt", "--baud", "0"):
+                ok("verify", "--port", str(tmp / "w2"), "--model", "y203c", "--record",
+                   str(tmp), *image_arg)  # fmt: skip
 
     return check
 

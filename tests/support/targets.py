@@ -77,9 +77,14 @@ class Served:
 
 @contextlib.contextmanager
 def vendor_build(
-    image: Path, *, power_on_after: Optional[float] = None, link: Optional[Path] = None
+    image: Path,
+    *,
+    power_on_after: Optional[float] = None,
+    link: Optional[Path] = None,
+    flash_out: Optional[Path] = None,
 ) -> Iterator[Served]:
-    """The vendor's U-Boot 2015.01 serving `image` as its SPI flash (serve.py)."""
+    """The vendor's U-Boot 2015.01 serving `image` as its SPI flash (serve.py); with
+    `flash_out`, the flash it writes is kept there (updated as `sf erase`/`sf write` run)."""
     reason = vendor_skip_reason()
     if reason:
         import pytest
@@ -90,6 +95,8 @@ def vendor_build(
         argv += ["--power-on-after", str(power_on_after)]
     if link is not None:
         argv += ["--link", str(link)]
+    if flash_out is not None:
+        argv += ["--flash-out", str(flash_out)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert proc.stdout is not None
