@@ -108,7 +108,7 @@ class SdUnavailable(DumpError):
 
     def line(self) -> str:
         text = str(self)
-        return text if "--via md" in text else f"{text}; {self.hint}"
+        return text if "--via " in text else f"{text}; {self.hint}"
 
 
 class FlashDiffers(DumpError):

@@ -23,6 +23,10 @@ class MemoryMap:
     def usable(self) -> tuple[int, int]:
         return self.dram_start, min(self.reserved_from, self.dram_start + self.dram_size)
 
+    def contains(self, start: int, end: int) -> bool:
+        lo, hi = self.usable
+        return lo <= start < end <= hi
+
     def require_inside(self, start: int, end: int, what: str) -> None:
         lo, hi = self.usable
         if not (lo <= start < end <= hi):

@@ -68,6 +68,17 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
     sp.add_argument("--model", type=model, default="y203c", help=models_help())
     sp.add_argument("--flash-size", type=size, help="the flash size (default: the model's)")
     sp.add_argument("--force", action="store_true", help="replace an existing UBDUMP.BIN")
+    sp.add_argument(
+        "--restore",
+        type=Path,
+        metavar="BACKUP_DIR",
+        help="put UBRESTOR.BIN on the card instead: the backup's partitions, for "
+        "`restore --via sd` (its files checked against its manifest first)",
+    )
+    sp.add_argument(
+        "--partitions",
+        help="with --restore: the partitions to stage (default ROOTFS,HOME; never BOOT)",
+    )
 
     sp.set_defaults(run=sd_prepare)
 
@@ -144,6 +155,10 @@ def sd_prepare(args: argparse.Namespace) -> int:
     from harness.camera.partitions import model_table
     from harness.sd.card import prepare
 
+    if args.partitions and not args.restore:
+        raise UsageError("--partitions goes with --restore BACKUP_DIR")
+    if args.restore is not None:
+        return _prepare_restore(args)
     if not args.card_dir.is_dir():
         raise UsageError(f"{args.card_dir} is not a directory (the card's mount point)")
     flash = args.flash_size
@@ -181,5 +196,33 @@ def sd_collect(args: argparse.Namespace) -> int:
     print(
         f"{len(names)} files in {args.output}: {', '.join(names)} (checked against the "
         "camera's crc32 of every block)"
+    )
+    return 0
+
+
+def _prepare_restore(args: argparse.Namespace) -> int:
+    from harness.camera.partitions import model_table
+    from harness.restore.images import chosen, from_backup
+    from harness.sd.card import prepare_restore
+
+    if not args.card_dir.is_dir():
+        raise UsageError(f"{args.card_dir} is not a directory (the card's mount point)")
+    if not args.restore.is_dir():
+        raise UsageError(f"{args.restore} is not a directory (a backup's)")
+    table = model_table(args.model)
+    if table is None:
+        raise UsageError(f"no built-in partition table for model {args.model!r}")
+    images = from_backup(args.restore, args.model, chosen(table, args.partitions))
+    path = prepare_restore(
+        args.card_dir,
+        args.model,
+        [(i.partition.offset, i.data) for i in images],
+        force=args.force,
+        say=say,
+    )
+    print(
+        f"{path}: {', '.join(i.partition.name for i in images)} of {args.restore}; put the "
+        f"card in the camera and run uboot-dump restore --port PORT --model {args.model} "
+        f"{args.restore}"
     )
     return 0

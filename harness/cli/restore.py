@@ -66,6 +66,15 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
             help=f"where the boot log and restore.journal go (default: BACKUP_DIR/{RECORD}, "
             f"or ./{RECORD} with --image alone)",
         )
+        if name == "restore":
+            c.add_argument(
+                "--via",
+                choices=("auto", "sd", "line"),
+                default="auto",
+                help="sd: the blocks from UBRESTOR.BIN on the camera's card (sd-prepare "
+                "--restore), at the card's speed; line: typed over the serial line (mw.l); "
+                "auto: sd when the card holds it",
+            )
         c.set_defaults(run=run_verify if name == "verify" else run_restore)
 
 
@@ -141,7 +150,7 @@ def run_restore(args: argparse.Namespace) -> int:
             stack.callback(bar.close)
             return bar
 
-        job = _job(Restore, args, stack, progress=progress)
+        job = _job(Restore, args, stack, progress=progress, via=args.via)
         summary = job.run()
     print(
         f"{summary.blocks} blocks: {summary.equal} equal, {len(summary.written)} written, "

@@ -17,10 +17,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from harness.backup.session import SessionKeeper
-from harness.base.errors import CommandFailed, VerifyFailed
+from harness.base.errors import CommandFailed, SdUnavailable, VerifyFailed
 from harness.base.safeio import open_append
 from harness.camera.memory import MemoryMap, memory_map
 from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy
@@ -29,6 +29,10 @@ from harness.link.transport import Transport
 from harness.read.reader import MemoryReader
 from harness.restore.images import ERASE, PartitionImage
 from harness.restore.loader import load
+from harness.sd import finder
+from harness.sd.fat32 import SECTOR
+from harness.sd.finder import RamWindows, RestoreFile
+from harness.sd.restorefile import RESTORE_NAME
 
 LOAD_TRIES = 3
 
@@ -70,6 +74,7 @@ class FlashJob:
         model: str,
         ram: int = 0x21000000,
         writes: bool = False,
+        via: str = "line",
         prompt: Optional[str] = None,
         timeout: float = 10.0,
         power_timeout: float = 300.0,
@@ -83,14 +88,22 @@ class FlashJob:
         self.copy = ram  # the partition, sf read, to take its blocks' crc32s
         self.stage = ram + largest  # the image's block, typed in
         self.back = self.stage + ERASE  # the block read back after its write
-        self.window = (ram, self.back + ERASE)
+        self.card_windows = RamWindows.at(ram)  # the SD finder's (its data window is ours)
+        self.say = say
+        if via == "auto" and not memory_map(model).contains(ram, self.card_windows.end):
+            say("SD path not used: --ram leaves no room for its RAM windows (28 MiB)")
+            via = "line"
+        self.via = via  # "line", "sd" or "auto" (sd when the card holds UBRESTOR.BIN)
+        end = self.back + ERASE
+        if via != "line":
+            end = max(end, self.card_windows.end)
+        self.window = (ram, end)
         self.guard = (
             FlashWriteGuard([(i.partition.offset, i.partition.end) for i in images], ERASE)
             if writes
             else None
         )
         policy = ReadOnlyPolicy(ram_window=self.window, flash_guard=self.guard)
-        self.say = say
         self.check_memory(memory_map(model))
         self.keeper = SessionKeeper(
             transport,
@@ -106,7 +119,9 @@ class FlashJob:
         )
 
     def check_memory(self, mm: MemoryMap) -> None:
-        mm.require_inside(*self.window, "the RAM window (--ram + the largest partition + 128 KiB)")
+        what = "the RAM window (--ram + the largest partition + 128 KiB"
+        what += ", or 28 MiB for the SD path)" if self.via != "line" else ")"
+        mm.require_inside(*self.window, what)
 
     def start(self) -> None:
         identity = self.keeper.start()
@@ -142,13 +157,22 @@ class Verify(FlashJob):
 
 
 class Restore(FlashJob):
-    def __init__(self, *args, progress=lambda image: None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        progress: Callable[[PartitionImage], Optional[Callable[[int], None]]] = lambda i: None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, writes=True, **kwargs)
         self.progress = progress
         self.journal_path = self.workdir / "restore.journal"
+        self.card: Optional[RestoreFile] = None  # UBRESTOR.BIN on the camera's card
+        self._card_console: Optional[Console] = None  # the session the card was selected in
 
     def run(self) -> Summary:
         self.start()
+        if self.via != "line":
+            self._find_card()
         summary = Summary(blocks=sum(i.partition.size // ERASE for i in self.images))
         for image in self.images:
             self.keeper.recovering(
@@ -187,7 +211,7 @@ class Restore(FlashJob):
                 if erased:
                     self.guard.prove_erased(offset, ERASE)
                 else:
-                    self._stage(console, data, crc)
+                    self._stage(console, offset, data, crc)
                     self.guard.prove(self.stage, offset, ERASE)  # nothing else may be sent now
                 self._sf(console, f"sf erase {offset:x} {ERASE:x}", b"Erased: OK")
                 if not erased:
@@ -204,18 +228,66 @@ class Restore(FlashJob):
             "the line is too noisy"
         )
 
-    def _stage(self, console: Console, data: bytes, crc: int) -> None:
-        """The image's block in RAM at self.stage, proven by the target's crc32."""
+    def _find_card(self) -> None:
+        """UBRESTOR.BIN on the camera's card, holding every image's partition; with --via
+        auto, the line when there is none (said)."""
+        console = self.keeper.console
+        try:
+            card = finder.locate_restore(
+                console,
+                MemoryReader(console),
+                self.card_windows,
+                timeout=self.keeper.timeout,
+                say=self.say,
+            )
+            missing = [
+                i.partition.name
+                for i in self.images
+                if (i.partition.offset, i.partition.size) not in card.header.extents
+            ]
+            if missing or card.header.model != self.model:
+                raise SdUnavailable(
+                    f"{RESTORE_NAME} on the card was prepared for another restore (it lacks "
+                    f"{', '.join(missing) or 'nothing'}; model {card.header.model}): run "
+                    "`uboot-dump sd-prepare --restore` for this one"
+                )
+        except SdUnavailable as exc:
+            if self.via == "sd":
+                raise SdUnavailable(f"{exc}; or restore over the serial line: --via line") from None
+            self.say(f"SD path not used: {exc}; over the serial line instead")
+            return
+        self.card, self._card_console = card, console
+
+    def _stage(self, console: Console, offset: int, data: bytes, crc: int) -> None:
+        """The image's block in RAM at self.stage, proven by the target's crc32: read from
+        the card (mmc read) or typed over the line (mw.l)."""
         reader = MemoryReader(console)
         for _ in range(LOAD_TRIES):
             if reader.target_crc(self.stage, ERASE) == crc:  # a retry may find it there
                 return
-            load(console, self.stage, data)
+            if self.card is not None:
+                self._from_card(console, offset)
+            else:
+                load(console, self.stage, data)
         if reader.target_crc(self.stage, ERASE) != crc:
-            raise VerifyFailed(
-                f"an image block did not arrive intact in RAM {LOAD_TRIES} times: the line is "
-                "too noisy"
+            where = (
+                f"the card's {RESTORE_NAME} does not hold the backup's block at 0x{offset:x}: "
+                "prepare the card again"
+                if self.card is not None
+                else "an image block did not arrive intact in RAM: the line is too noisy"
             )
+            raise VerifyFailed(f"{where} ({LOAD_TRIES} tries)")
+
+    def _from_card(self, console: Console, offset: int) -> None:
+        assert self.card is not None
+        if console is not self._card_console:  # a new session after a reset: select it again
+            finder.select_card(console)
+            self._card_console = console
+        card = finder.CardReader(console, MemoryReader(console), self.keeper.timeout)
+        addr = self.stage
+        for piece in self.card.pieces(offset, ERASE):
+            card.mmc_read(addr, piece.card_sector, piece.count)
+            addr += piece.count * SECTOR
 
     def _sf(self, console: Console, command: str, ok: bytes) -> None:
         out = console.run(command, check_errors=False, expect_chars=120, timeout=60.0)

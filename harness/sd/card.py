@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from harness.base.errors import OutputError, UsageError
 from harness.base.safeio import fsync_dir, refuse_link, temporary_beside
+from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
 from harness.sd.staging import NAME, Header, pattern
 
 PIECE = 2048  # sectors generated and written at a time
@@ -49,6 +50,45 @@ def prepare(
     force: bool = False,
     say: Callable[[str], None] = print,
 ) -> Path:
+    """A fresh UBDUMP.BIN for a backup of `flash_size` bytes."""
+    path, existing = _checked(card_dir, model, NAME, force, say)
+    header = Header.new(flash_size, model)
+
+    def pieces() -> Iterator[bytes]:
+        yield header.pack()
+        for first in range(0, header.data_sectors, PIECE):
+            yield pattern(header.file_id, first, min(PIECE, header.data_sectors - first))
+
+    _write(path, existing, header.file_bytes, pieces())
+    return path
+
+
+def prepare_restore(
+    card_dir: Path,
+    model: str,
+    extents: list[tuple[int, bytes]],
+    *,
+    force: bool = False,
+    say: Callable[[str], None] = print,
+) -> Path:
+    """UBRESTOR.BIN holding these (flash offset, bytes) for `restore --via sd`."""
+    path, existing = _checked(card_dir, model, RESTORE_NAME, force, say)
+    header = RestoreHeader.new(model, [(off, len(data)) for off, data in extents])
+
+    def pieces() -> Iterator[bytes]:
+        yield header.pack()
+        for _, data in extents:
+            yield data
+
+    _write(path, existing, header.file_bytes, pieces())
+    return path
+
+
+def _checked(
+    card_dir: Path, model: str, name: str, force: bool, say: Callable[[str], None]
+) -> tuple[Path, Optional[Path]]:
+    """The card is FAT32 (or said not to be), holds no file the camera flashes at boot, and
+    `name` on it is new (or --force); its path and the existing file's."""
     kind = mount_type(card_dir)
     if kind in NOT_FAT:
         raise UsageError(
@@ -57,7 +97,7 @@ def prepare(
         )
     if kind is not None and kind not in ("vfat", "msdos"):
         say(
-            f"note: {card_dir} is on {kind}, not on a FAT32 card: copy {NAME} to the top "
+            f"note: {card_dir} is on {kind}, not on a FAT32 card: copy {name} to the top "
             "directory of the card yourself"
         )
     names = {n.lower(): n for n in os.listdir(card_dir)}
@@ -71,29 +111,32 @@ def prepare(
             f"{card_dir} holds {', '.join(risky)}: the camera writes such files to its flash "
             "when it boots; move them off the card first"
         )
-    path = card_dir / NAME
+    path = card_dir / name
     refuse_link(path)
-    existing = names.get(NAME.lower())
+    existing = names.get(name.lower())
     if existing and not force:
         raise UsageError(
-            f"{card_dir / existing} exists (an earlier preparation: a backup into it resumes "
+            f"{card_dir / existing} exists (an earlier preparation: a run with it resumes "
             "as it is); --force replaces it with a new one"
         )
-    header = Header.new(flash_size, model)
+    return path, card_dir / existing if existing else None
+
+
+def _write(path: Path, existing: Optional[Path], size: int, pieces: Iterator[bytes]) -> None:
+    """The file appears whole under its name, or not at all."""
+    card_dir = path.parent
     free = shutil.disk_usage(card_dir).free
-    if existing:
-        free += (card_dir / existing).stat().st_size
-    if free < header.file_bytes:
+    if existing is not None:
+        free += existing.stat().st_size
+    if free < size:
         raise OutputError(
-            f"{card_dir} has {free >> 20} MiB free; {NAME} needs {-(-header.file_bytes >> 20)} MiB"
+            f"{card_dir} has {free >> 20} MiB free; {path.name} needs {-(-size >> 20)} MiB"
         )
     tmp, f = temporary_beside(path)
     try:
         with f:
-            f.write(header.pack())
-            for first in range(0, header.data_sectors, PIECE):
-                n = min(PIECE, header.data_sectors - first)
-                f.write(pattern(header.file_id, first, n))
+            for piece in pieces:
+                f.write(piece)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -101,4 +144,3 @@ def prepare(
         tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
     fsync_dir(card_dir)
-    return path

@@ -20,6 +20,7 @@ from harness.console.session import Console, Garbled
 from harness.read.reader import MemoryReader
 from harness.sd import fat32
 from harness.sd.fat32 import SECTOR, FatError, Run, Volume
+from harness.sd.restorefile import RESTORE_NAME, RestoreFileError, RestoreHeader
 from harness.sd.staging import NAME, Header, SdFileError
 
 FAT_PIECE = 256  # FAT sectors read into RAM at a time
@@ -126,30 +127,88 @@ def locate(
 
 
 def _locate(card: CardReader, layout: RamWindows, say: Callable[[str], None]) -> SdFile:
-    start = fat32.partition_start(card.sector(layout.meta, 0))
-    vol = fat32.boot_sector(card.sector(layout.meta, start), start)
-    fat = FatWindow(card, vol, layout)
-    entries = _root_directory(card, fat, vol, layout, say)
-    entry = fat32.lookup(entries, NAME)
-    if entry is None:
-        raise SdUnavailable(
-            f"no {NAME} among the {len(entries)} entries of the card's top directory: run "
-            "`uboot-dump sd-prepare` on it first"
-        )
-    first = card.sector(layout.meta, vol.cluster_sector(entry.first_cluster), 64)
+    first, vol, runs = _find_file(
+        card, layout, NAME, lambda raw: Header.unpack(raw).file_bytes, say
+    )
     header = Header.unpack(first)
-    if entry.size < header.file_bytes:
-        raise SdUnavailable(f"{NAME} is shorter than its header says: prepare the card again")
-    clusters = -(-header.file_bytes // vol.cluster_bytes)
-    chain = fat.chain(entry.first_cluster, clusters)
-    _check_exclusive(fat, chain, [e for e in entries if e is not entry])
-    runs = fat32.runs(chain, vol)
     say(
         f"SD card: {NAME} found, {header.flash_size >> 20} MiB of flash space"
         f" in {len(runs)} piece{'s' if len(runs) > 1 else ''} (FAT32, "
         f"{vol.cluster_bytes // 1024} KiB clusters)"
     )
-    return SdFile(header, vol, tuple(runs))
+    return SdFile(header, vol, runs)
+
+
+@dataclass(frozen=True)
+class RestoreFile:
+    """UBRESTOR.BIN on the camera's card: its header, and where its sectors lie."""
+
+    header: RestoreHeader
+    volume: Volume
+    runs: tuple[Run, ...]
+
+    def pieces(self, flash_offset: int, length: int) -> list[Run]:
+        """Where the file holds the flash bytes flash_offset .. + length."""
+        first = self.header.data_sector(flash_offset)
+        return fat32.pieces(list(self.runs), 1 + first, length // SECTOR)
+
+
+def locate_restore(
+    console: Console,
+    reader: MemoryReader,
+    layout: RamWindows,
+    *,
+    timeout: float = 10.0,
+    say: Callable[[str], None] = print,
+) -> RestoreFile:
+    """UBRESTOR.BIN (sd-prepare --restore) on the card in the camera; SdUnavailable if
+    there is none."""
+    if not console.capabilities().has("mmc"):
+        raise SdUnavailable("the camera's U-Boot has no `mmc` command (no SD path on it)")
+    select_card(console)
+    card = CardReader(console, reader, timeout)
+    try:
+        first, vol, runs = _find_file(
+            card, layout, RESTORE_NAME, lambda raw: RestoreHeader.unpack(raw).file_bytes, say
+        )
+    except MmcFailed as exc:
+        raise SdUnavailable(f"the card cannot be read ({exc})") from None
+    except (FatError, RestoreFileError) as exc:
+        raise SdUnavailable(str(exc)) from None
+    header = RestoreHeader.unpack(first)
+    say(f"SD card: {RESTORE_NAME} found, {header.data_bytes >> 10} KiB in {len(runs)} pieces")
+    return RestoreFile(header, vol, runs)
+
+
+def _find_file(
+    card: CardReader,
+    layout: RamWindows,
+    name: str,
+    length: Callable[[bytes], int],
+    say: Callable[[str], None],
+) -> tuple[bytes, Volume, tuple[Run, ...]]:
+    """The file `name` in the card's top directory: the first 256 bytes of it, the volume,
+    and where its sectors lie (its chain checked: no loop, few pieces, not shared).
+    `length(first bytes)`: the file's size as its header says."""
+    start = fat32.partition_start(card.sector(layout.meta, 0))
+    vol = fat32.boot_sector(card.sector(layout.meta, start), start)
+    fat = FatWindow(card, vol, layout, name)
+    entries = _root_directory(card, fat, vol, layout, say)
+    entry = fat32.lookup(entries, name)
+    if entry is None:
+        how = "sd-prepare --restore" if name == RESTORE_NAME else "sd-prepare"
+        raise SdUnavailable(
+            f"no {name} among the {len(entries)} entries of the card's top directory: run "
+            f"`uboot-dump {how}` on it first"
+        )
+    first = card.sector(layout.meta, vol.cluster_sector(entry.first_cluster), 256)
+    size = length(first)
+    if entry.size < size:
+        raise SdUnavailable(f"{name} is shorter than its header says: prepare the card again")
+    clusters = -(-size // vol.cluster_bytes)
+    chain = fat.chain(entry.first_cluster, clusters)
+    _check_exclusive(fat, chain, [e for e in entries if e is not entry])
+    return first, vol, tuple(fat32.runs(chain, vol))
 
 
 def _root_directory(
@@ -187,6 +246,7 @@ def _root_directory(
 
 
 def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEntry]) -> None:
+    name = fat.name
     """Evidence that the file's clusters are its own: no other entry of the top directory
     starts inside them, and no other chain runs into any piece of it (the FAT entry of the
     cluster just before each piece's first does not name that cluster). Not proven: that no
@@ -196,14 +256,14 @@ def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEnt
         if e.first_cluster in mine and e.name.strip(". "):
             raise SdUnavailable(
                 f"{e.name[:8].rstrip()}.{e.name[8:].rstrip()} on the card starts inside "
-                f"{NAME}'s clusters (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) "
+                f"{name}'s clusters (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) "
                 "and prepare it again"
             )
     starts = [c for i, c in enumerate(chain) if i == 0 or chain[i - 1] != c - 1]
     for c in starts:
         if c - 1 >= 2 and fat.matches(c - 1, 1):  # its entry names c
             raise SdUnavailable(
-                f"cluster {c} of {NAME} is also the next cluster of cluster {c - 1}, which is "
+                f"cluster {c} of {name} is also the next cluster of cluster {c - 1}, which is "
                 "not the file's (a cross-linked FAT): repair the card (fsck.vfat, chkdsk) and "
                 "prepare it again"
             )
@@ -212,7 +272,8 @@ def _check_exclusive(fat: FatWindow, chain: list[int], others: list[fat32.DirEnt
 class FatWindow:
     """The first FAT, read into RAM from its start as far as the chains need it."""
 
-    def __init__(self, card: CardReader, vol: Volume, layout: RamWindows):
+    def __init__(self, card: CardReader, vol: Volume, layout: RamWindows, name: str = NAME):
+        self.name = name  # the file whose chain is followed (for the messages)
         self.card = card
         self.vol = vol
         self.base = layout.fat
@@ -224,7 +285,7 @@ class FatWindow:
         sector = cluster * fat32.ENTRY // SECTOR
         if sector >= self.capacity:
             raise SdUnavailable(
-                f"{NAME} lies beyond the first {self.capacity * SECTOR >> 20} MiB of the FAT "
+                f"{self.name} lies beyond the first {self.capacity * SECTOR >> 20} MiB of the FAT "
                 "(a very large card): use a smaller card, or format it and prepare it again"
             )
         while self.loaded <= sector:
@@ -270,17 +331,19 @@ class FatWindow:
                         hi = mid
                 nxt = self.next(c + lo)
                 if nxt is None:
-                    raise SdUnavailable(f"{NAME}'s cluster chain ends early: the FAT is damaged")
+                    raise SdUnavailable(
+                        f"{self.name}'s cluster chain ends early: the FAT is damaged"
+                    )
                 new = list(range(c + 1, c + lo + 1)) + [nxt]
                 pieces += 1  # the entry of c + lo names another than c + lo + 1: a jump
                 if pieces > PIECES_MAX:
                     raise SdUnavailable(
-                        f"{NAME} lies in more than {PIECES_MAX} pieces on the card: format "
+                        f"{self.name} lies in more than {PIECES_MAX} pieces on the card: format "
                         "the card (FAT32) and prepare it again, so that it is written in one piece"
                     )
             if seen.intersection(new):
                 raise SdUnavailable(
-                    f"{NAME}'s cluster chain comes back to a cluster it already passed: the "
+                    f"{self.name}'s cluster chain comes back to a cluster it already passed: the "
                     "FAT is damaged; repair the card (fsck.vfat, chkdsk) and prepare it again"
                 )
             seen.update(new)

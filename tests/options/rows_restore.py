@@ -161,7 +161,37 @@ def image_row(cmd: str):
     return check
 
 
+def restore_via(cam, image, tmp, backup):
+    """line: nothing asked of a card; sd: the card or exit 13 (the camera of `cam` has none);
+    auto: the line, after saying why."""
+    log = tmp / "line.log"
+    assert code(RUNS["restore"](cam, tmp, backup, "--via", "line", "--log", str(log))) == 0
+    assert b"mmc dev" not in log.read_bytes() and b"mmc read" not in log.read_bytes()
+    r = RUNS["restore"](cam, tmp, backup, "--via", "sd")
+    assert r.returncode == 13, r.stderr.decode()
+    r = RUNS["restore"](cam, tmp, backup, "--via", "auto")
+    assert r.returncode == 0 and b"SD path not used" in r.stderr
+
+
+def prepare_restore(cam, image, tmp, backup):
+    from harness.sd.restorefile import RestoreHeader
+
+    for which, extents in ((("--partitions", "ROOTFS"), 1), ((), 2)):
+        mnt = tmp / f"mnt{extents}"
+        mnt.mkdir()
+        r = uboot_dump("sd-prepare", str(mnt), "--restore", str(backup), *which)
+        if extents == 2:  # the backup of `cam` holds ROOTFS alone: HOME cannot be staged
+            assert r.returncode == 2 and b"has no HOME" in r.stderr
+            continue
+        assert r.returncode == 0, r.stderr.decode()
+        header = RestoreHeader.unpack((mnt / "UBRESTOR.BIN").read_bytes()[:512])
+        assert header.extents == ((ROOTFS[0], ROOTFS[1]),)
+
+
 ROWS: dict[str, Callable] = {
+    "restore --via": restore_via,
+    "sd-prepare --restore": prepare_restore,
+    "sd-prepare --partitions": prepare_restore,
     **{f"{c} --port": port_row(c) for c in RUNS},
     **{f"{c} --baud": baud_row(c) for c in RUNS},
     **{f"{c} --prompt": prompt_row(c) for c in RUNS},

@@ -47,7 +47,7 @@ def test_the_option_does_what_it_says(row, cam, image, tmp_path, request):
     check = ROWS[row]
     if row.startswith("sd-collect"):
         check(cam, image, tmp_path, request.getfixturevalue("sd_backup"))
-    elif row.startswith(("verify", "restore")):
+    elif row.startswith(("verify", "restore", "sd-prepare --restore", "sd-prepare --partitions")):
         check(cam, image, tmp_path, request.getfixturevalue("cam_backup"))
     else:
         check(cam, image, tmp_path)

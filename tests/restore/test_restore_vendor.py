@@ -42,3 +42,30 @@ def test_the_vendor_build_is_restored_to_the_backup(original, backup_dir, tmp_pa
         assert b"sf erase" not in said and b"sf write" not in said
         replies = (tmp_path / "1.log").read_bytes()
         assert b"Erased: OK" in replies and b"Written: OK" in replies
+
+
+def test_the_vendor_build_restores_from_its_card(original, backup_dir, tmp_path):
+    """The same through the vendor's SD host (`mmc read` by its own driver and FAT code
+    below): the blocks come from UBRESTOR.BIN, none is typed over the line."""
+    from tests.support import sdcards
+
+    (tmp_path / "mnt").mkdir()
+    r = uboot_dump("sd-prepare", str(tmp_path / "mnt"), "--model", "y203c", "--restore",
+                   str(backup_dir), "--partitions", "ROOTFS")  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    card = sdcards.make_card(tmp_path / "card.img")
+    sdcards.mcopy(card, tmp_path / "mnt" / "UBRESTOR.BIN", "UBRESTOR.BIN")
+    hacked = bytearray(original)
+    for block in range(ROOTFS[0], ROOTFS[0] + 4 * ERASE, ERASE):
+        hacked[block + 0x80] ^= 0x01  # one bit in each of four blocks
+    (tmp_path / "hacked.img").write_bytes(bytes(hacked))
+    out = tmp_path / "flash.out"
+    with vendor_build(tmp_path / "hacked.img", flash_out=out, sd=card) as target:
+        r = uboot_dump("restore", str(backup_dir), "--port", target.port, "--model", "y203c",
+                       "--partitions", "ROOTFS", "--via", "sd", "--record", str(tmp_path),
+                       "--power-timeout", "60", "--log", str(tmp_path / "line.log"))  # fmt: skip
+        assert r.returncode == 0, r.stderr.decode()
+        assert "1 written, 3 erased only" in r.stdout.decode()  # ROOTFS holds one block of data
+    assert out.read_bytes() == original
+    line = (tmp_path / "line.log").read_bytes()
+    assert b"mmc read" in line and b"mw.l" not in line

@@ -82,9 +82,11 @@ def vendor_build(
     power_on_after: Optional[float] = None,
     link: Optional[Path] = None,
     flash_out: Optional[Path] = None,
+    sd: Optional[Path] = None,
 ) -> Iterator[Served]:
     """The vendor's U-Boot 2015.01 serving `image` as its SPI flash (serve.py); with
-    `flash_out`, the flash it writes is kept there (updated as `sf erase`/`sf write` run)."""
+    `flash_out`, the flash it writes is kept there (updated as `sf erase`/`sf write` run);
+    with `sd`, the build with the vendor's SD host runs with that card image in its slot."""
     reason = vendor_skip_reason()
     if reason:
         import pytest
@@ -97,6 +99,8 @@ def vendor_build(
         argv += ["--link", str(link)]
     if flash_out is not None:
         argv += ["--flash-out", str(flash_out)]
+    if sd is not None:
+        argv += ["--sd", str(sd)]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert proc.stdout is not None

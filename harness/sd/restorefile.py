@@ -1,0 +1,90 @@
+"""UBRESTOR.BIN: the file `sd-prepare --restore` puts on the card for the camera to restore
+from. Not a name the camera's bootloader flashes by itself (those are sys_<model>, home_<model>,
+...): it stays on the card untouched until the tool reads it.
+
+Sector 0 is a header (magic, version, a random file id, the model, the extents of flash it
+carries as (offset, size) pairs, its own CRC); the data sectors that follow hold the extents'
+bytes one after the other. Nothing in it is trusted: the camera's crc32 of each block it
+reads from the card must equal the crc32 the PC computes from the backup. Pure."""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+
+from harness.sd.fat32 import SECTOR
+
+RESTORE_NAME = "UBRESTOR.BIN"
+MAGIC = b"UBRESThd"
+VERSION = 1
+MAX_EXTENTS = 16
+_HEAD = struct.Struct("<8sI16s16sI")  # magic, version, id, model, extents
+_EXTENT = struct.Struct("<II")
+
+
+class RestoreFileError(ValueError):
+    """Not a UBRESTOR.BIN header, or a damaged one."""
+
+
+@dataclass(frozen=True)
+class RestoreHeader:
+    file_id: bytes
+    model: str
+    extents: tuple[tuple[int, int], ...]  # (flash offset, size), in file order
+
+    @classmethod
+    def new(cls, model: str, extents: list[tuple[int, int]]) -> RestoreHeader:
+        if not extents or len(extents) > MAX_EXTENTS:
+            raise ValueError(f"1 to {MAX_EXTENTS} extents")
+        if any(size <= 0 or size % SECTOR or off % SECTOR for off, size in extents):
+            raise ValueError("extents must be whole sectors")
+        return cls(os.urandom(16), model, tuple(extents))
+
+    def pack(self) -> bytes:
+        body = _HEAD.pack(
+            MAGIC, VERSION, self.file_id, self.model.encode("ascii")[:16], len(self.extents)
+        ) + b"".join(_EXTENT.pack(o, s) for o, s in self.extents)
+        return (body + struct.pack("<I", zlib.crc32(body))).ljust(SECTOR, b"\0")
+
+    @classmethod
+    def unpack(cls, raw: bytes) -> RestoreHeader:
+        if len(raw) < _HEAD.size or raw[:8] != MAGIC:
+            raise RestoreFileError(f"{RESTORE_NAME} has no header (not made by sd-prepare)")
+        _, version, file_id, model, count = _HEAD.unpack_from(raw)
+        if version != VERSION:
+            raise RestoreFileError(f"{RESTORE_NAME} has format version {version}, not {VERSION}")
+        if not 0 < count <= MAX_EXTENTS:
+            raise RestoreFileError(f"{RESTORE_NAME}'s header is damaged: prepare it again")
+        end = _HEAD.size + count * _EXTENT.size
+        (crc,) = struct.unpack_from("<I", raw, end)
+        if zlib.crc32(raw[:end]) != crc:
+            raise RestoreFileError(f"{RESTORE_NAME}'s header is damaged: prepare it again")
+        extents = tuple(_EXTENT.unpack_from(raw, _HEAD.size + i * _EXTENT.size)
+                        for i in range(count))  # fmt: skip
+        return cls(file_id, model.rstrip(b"\0").decode("ascii", "replace"), extents)
+
+    @property
+    def data_bytes(self) -> int:
+        return sum(size for _, size in self.extents)
+
+    @property
+    def file_bytes(self) -> int:
+        return SECTOR + self.data_bytes
+
+    def data_sector(self, flash_offset: int) -> int:
+        """The data sector (0 = the first after the header) that holds this flash byte."""
+        at = 0
+        for off, size in self.extents:
+            if off <= flash_offset < off + size:
+                return (at + flash_offset - off) // SECTOR
+            at += size
+        raise KeyError(f"flash 0x{flash_offset:x} is not in {RESTORE_NAME}")
+
+
+def file_bytes(header: RestoreHeader, data: list[bytes]) -> bytes:
+    """The whole file: the header, then each extent's bytes."""
+    if [len(d) for d in data] != [size for _, size in header.extents]:
+        raise ValueError("one data piece per extent, of its size")
+    return header.pack() + b"".join(data)
