@@ -86,6 +86,8 @@ def test_every_uboot_dump_example_runs(emulator, camera_flash, tmp_path):
             sdcards.mcopy(card, card_dir / "UBDUMP.BIN", "UBDUMP.BIN")
             emu = emulator(camera_flash, "mstar", at_prompt=True, sd=card, writable=True)
             args = substitute(line, emu.port, card_dir)
+        if command == "restore" and "--via" in args:  # the staged file goes into the camera
+            sdcards.mcopy(card, card_dir / "UBRESTOR.BIN", "UBRESTOR.BIN")
         if command == "sd-collect":  # and back into the PC
             (card_dir / "UBDUMP.BIN").write_bytes(sdcards.mread(card, "UBDUMP.BIN"))
         if command == "parse-log" or command == "swap":

@@ -243,13 +243,13 @@ class Restore(FlashJob):
             missing = [
                 i.partition.name
                 for i in self.images
-                if (i.partition.offset, i.partition.size) not in card.header.extents
+                if not card.header.holds(i.partition.offset, i.data)
             ]
             if missing or card.header.model != self.model:
                 raise SdUnavailable(
-                    f"{RESTORE_NAME} on the card was prepared for another restore (it lacks "
-                    f"{', '.join(missing) or 'nothing'}; model {card.header.model}): run "
-                    "`uboot-dump sd-prepare --restore` for this one"
+                    f"{RESTORE_NAME} on the card was prepared for another restore (it does not "
+                    f"hold these images of {', '.join(missing) or 'the partitions'}, model "
+                    f"{self.model}): run `uboot-dump sd-prepare --restore` for this one"
                 )
         except SdUnavailable as exc:
             if self.via == "sd":

@@ -73,7 +73,7 @@ def prepare_restore(
 ) -> Path:
     """UBRESTOR.BIN holding these (flash offset, bytes) for `restore --via sd`."""
     path, existing = _checked(card_dir, model, RESTORE_NAME, force, say)
-    header = RestoreHeader.new(model, [(off, len(data)) for off, data in extents])
+    header = RestoreHeader.new(model, extents)
 
     def pieces() -> Iterator[bytes]:
         yield header.pack()

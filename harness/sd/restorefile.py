@@ -3,7 +3,8 @@ from. Not a name the camera's bootloader flashes by itself (those are sys_<model
 ...): it stays on the card untouched until the tool reads it.
 
 Sector 0 is a header (magic, version, a random file id, the model, the extents of flash it
-carries as (offset, size) pairs, its own CRC); the data sectors that follow hold the extents'
+carries as (offset, size, crc32 of their bytes), its own CRC): a restore uses the file only
+for extents whose crc32 is that of its own images; the data sectors that follow hold the extents'
 bytes one after the other. Nothing in it is trusted: the camera's crc32 of each block it
 reads from the card must equal the crc32 the PC computes from the backup. Pure."""
 
@@ -21,7 +22,7 @@ MAGIC = b"UBRESThd"
 VERSION = 1
 MAX_EXTENTS = 16
 _HEAD = struct.Struct("<8sI16s16sI")  # magic, version, id, model, extents
-_EXTENT = struct.Struct("<II")
+_EXTENT = struct.Struct("<III")
 
 
 class RestoreFileError(ValueError):
@@ -32,20 +33,29 @@ class RestoreFileError(ValueError):
 class RestoreHeader:
     file_id: bytes
     model: str
-    extents: tuple[tuple[int, int], ...]  # (flash offset, size), in file order
+    extents: tuple[tuple[int, int, int], ...]  # (flash offset, size, crc32), in file order
 
     @classmethod
-    def new(cls, model: str, extents: list[tuple[int, int]]) -> RestoreHeader:
+    def new(cls, model: str, extents: list[tuple[int, bytes]]) -> RestoreHeader:
+        """For these (flash offset, bytes)."""
         if not extents or len(extents) > MAX_EXTENTS:
             raise ValueError(f"1 to {MAX_EXTENTS} extents")
-        if any(size <= 0 or size % SECTOR or off % SECTOR for off, size in extents):
+        if any(not data or len(data) % SECTOR or off % SECTOR for off, data in extents):
             raise ValueError("extents must be whole sectors")
-        return cls(os.urandom(16), model, tuple(extents))
+        return cls(
+            os.urandom(16),
+            model,
+            tuple((off, len(data), zlib.crc32(data)) for off, data in extents),
+        )
+
+    def holds(self, offset: int, data: bytes) -> bool:
+        """Does the file carry exactly these bytes at this flash offset?"""
+        return (offset, len(data), zlib.crc32(data)) in self.extents
 
     def pack(self) -> bytes:
         body = _HEAD.pack(
             MAGIC, VERSION, self.file_id, self.model.encode("ascii")[:16], len(self.extents)
-        ) + b"".join(_EXTENT.pack(o, s) for o, s in self.extents)
+        ) + b"".join(_EXTENT.pack(*e) for e in self.extents)
         return (body + struct.pack("<I", zlib.crc32(body))).ljust(SECTOR, b"\0")
 
     @classmethod
@@ -67,7 +77,7 @@ class RestoreHeader:
 
     @property
     def data_bytes(self) -> int:
-        return sum(size for _, size in self.extents)
+        return sum(size for _, size, _ in self.extents)
 
     @property
     def file_bytes(self) -> int:
@@ -76,7 +86,7 @@ class RestoreHeader:
     def data_sector(self, flash_offset: int) -> int:
         """The data sector (0 = the first after the header) that holds this flash byte."""
         at = 0
-        for off, size in self.extents:
+        for off, size, _ in self.extents:
             if off <= flash_offset < off + size:
                 return (at + flash_offset - off) // SECTOR
             at += size
@@ -85,6 +95,6 @@ class RestoreHeader:
 
 def file_bytes(header: RestoreHeader, data: list[bytes]) -> bytes:
     """The whole file: the header, then each extent's bytes."""
-    if [len(d) for d in data] != [size for _, size in header.extents]:
+    if [len(d) for d in data] != [size for _, size, _ in header.extents]:
         raise ValueError("one data piece per extent, of its size")
     return header.pack() + b"".join(data)

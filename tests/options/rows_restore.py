@@ -185,7 +185,7 @@ def prepare_restore(cam, image, tmp, backup):
             continue
         assert r.returncode == 0, r.stderr.decode()
         header = RestoreHeader.unpack((mnt / "UBRESTOR.BIN").read_bytes()[:512])
-        assert header.extents == ((ROOTFS[0], ROOTFS[1]),)
+        assert [e[:2] for e in header.extents] == [(ROOTFS[0], ROOTFS[1])]
 
 
 ROWS: dict[str, Callable] = {

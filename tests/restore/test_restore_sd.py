@@ -6,6 +6,8 @@ that block's erase. Without a card, --via auto uses the line; --via sd refuses (
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 
 from harness.base.errors import SdUnavailable, VerifyFailed
@@ -70,7 +72,11 @@ def test_the_staged_file_is_the_backup_as_extents(staged, backup_dir):
     data = staged[1]
     header = RestoreHeader.unpack(data[:512])
     images = from_backup(backup_dir, "y203c", chosen(TABLE, None))
-    assert header.extents == tuple((i.partition.offset, i.partition.size) for i in images)
+    assert header.extents == tuple(
+        (i.partition.offset, i.partition.size, zlib.crc32(i.data)) for i in images
+    )
+    assert all(header.holds(i.partition.offset, i.data) for i in images)
+    assert not header.holds(images[0].partition.offset, images[1].data)
     assert data[512:] == b"".join(i.data for i in images)
 
 
@@ -113,3 +119,32 @@ def test_sd_prepare_restore_refuses_what_it_cannot_stage(backup_dir, tmp_path):
     one_error(r, 2, "never written")
     r = uboot_dump("sd-prepare", str(tmp_path / "mnt"), "--restore", str(tmp_path / "none"))
     one_error(r, 2, "is not a directory")
+
+
+def test_a_card_staged_for_other_images_is_not_used(
+    emulator, original, backup_dir, staged, tmp_path
+):
+    """The card holds the backup; the restore is of another ROOTFS image: --via sd refuses
+    (13), auto types it over the line."""
+    from harness.restore.images import from_files
+    from tests.support.camera import FIXTURE_TREES, mkfs
+
+    image = tmp_path / "other.jffs2"
+    mkfs(FIXTURE_TREES / "home", image)  # a JFFS2 that is not the backup's ROOTFS
+    emu = emulator(original, "mstar", at_prompt=True, writable=True, sd=card_copy(staged, tmp_path))
+    for via, expect in (("sd", SdUnavailable), ("auto", None)):
+        said: list[str] = []
+        t = Transport(emu.port)
+        try:
+            job = Restore(t, from_files([f"ROOTFS={image}"], TABLE), tmp_path, model="y203c",
+                          via=via, timeout=3.0, say=said.append)  # fmt: skip
+            if expect is not None:
+                with pytest.raises(expect, match="prepared for another restore"):
+                    job.run()
+                continue
+            job.run()
+        finally:
+            t.close()
+        assert any("SD path not used" in s for s in said)
+    data = image.read_bytes()
+    assert bytes(emu.flash.data[ROOTFS[0] : ROOTFS[0] + len(data)]) == data
