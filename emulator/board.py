@@ -62,6 +62,8 @@ class Board:
         self._cv = threading.Condition()
         self._on = False
         self.target = self._new_target()
+        self.flash.seed = seed
+        self.flash.on_cut = self._power_cut
         self.thread = threading.Thread(target=self._run, name="firmware", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------
@@ -94,6 +96,12 @@ class Board:
     def power_cycle(self, at_prompt: bool = False) -> None:
         self.power_off()
         self.power_on(at_prompt)
+
+    def _power_cut(self) -> None:
+        """The flash's armed cut, in the firmware's own thread: the power goes and comes back
+        (as a test's power_cycle), and what the firmware was doing ends here."""
+        self.power_cycle()
+        raise PowerOff()
 
     # -- the firmware ------------------------------------------------------------------
     def _renewed(self) -> Target:

@@ -104,6 +104,11 @@ class Emulator:
     def power_off(self) -> None:
         self.board.power_off()
 
+    def cut_power_in_flash_op(self, after: int = 0) -> None:
+        """Cut the power in the middle of the flash erase or program that comes after
+        `after` others (0: the next one); it is left half done (emulator.hw.flash)."""
+        self.flash.cut_in = after
+
     def power_on(self, at_prompt: bool = False) -> None:
         self.board.power_on(at_prompt)
 

@@ -168,6 +168,32 @@ def test_14_then_restore_makes_verify_pass(emulator, tmp_path):
     assert bytes(emu.flash.data) == bytes(want)
 
 
+def test_15_then_other_camera_works(emulator, tmp_path):
+    """A backup of one camera, restored onto another (its vd1 differs): 15; with
+    --other-camera, as advised, it restores and leaves the other camera's vd1 alone."""
+    from harness.camera.partitions import span
+
+    vd1, _ = span("y203c", "vd1")
+    rootfs, _ = span("y203c", "ROOTFS")
+    mine = bytearray(b"\xff" * (16 << 20))
+    mine[rootfs : rootfs + 0x100] = bytes(range(256))
+    mine[vd1 : vd1 + 8] = b"camera A"
+    emu = emulator(bytes(mine), "mstar", at_prompt=True)
+    r = uboot_dump("backup", "--port", emu.port, "--model", "y203c", "-o", str(tmp_path / "b"),
+                   "--via", "md", "--partitions", "ROOTFS")  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    other = bytearray(mine)
+    other[vd1 : vd1 + 8] = b"camera B"
+    other[rootfs] ^= 1
+    emu = emulator(bytes(other), "mstar", at_prompt=True, writable=True)
+    args = ["restore", str(tmp_path / "b"), "--port", emu.port, "--model", "y203c",
+            "--partitions", "ROOTFS", "--record", str(tmp_path)]  # fmt: skip
+    assert "--other-camera" in one_error(uboot_dump(*args), 15, after_notes=True)
+    r = uboot_dump(*args, "--other-camera")
+    assert r.returncode == 0, r.stderr.decode()
+    assert bytes(emu.flash.data[vd1 : vd1 + 8]) == b"camera B"
+
+
 def test_130_then_the_same_command_resumes(emulator, image, tmp_path):
     emu = emulator(image, "mstar", at_prompt=True, baud=115200)
     out = tmp_path / "o.bin"

@@ -3,13 +3,19 @@
 A writable flash given a `backing` file writes every erase and program through to it as it
 happens (os.pwrite at the offset), so the file is the flash: a test or a user compares it
 after a restore, across power cycles and restarts of the emulator. The file is first padded
-with 0xFF to the chip's size (an image shorter than the chip is erased flash after its end)."""
+with 0xFF to the chip's size (an image shorter than the chip is erased flash after its end).
+
+A power cut can be armed for the Nth erase or program to come (`cut_in`): that operation is
+left half done, as on a NOR chip that loses power while it works: an erase has set a random
+part of the block's bits to 1, a program has cleared a random part of the bits it was to
+clear (random per seed and place); then `on_cut` cuts the power (the board's)."""
 
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from emulator.profile import FlashSpec
 
@@ -42,6 +48,10 @@ class Flash:
         self.writable = writable
         self.probed = False
         self._fd: Optional[int] = None
+        self.cut_in: Optional[int] = None  # flash operations to let through before a cut
+        self.seed = 0
+        self.on_cut: Callable[[], None] = lambda: None
+        self.cuts = 0  # operations cut so far
         if writable and backing is not None:
             self._fd = os.open(backing, os.O_RDWR)
             if os.fstat(self._fd).st_size < spec.size:
@@ -63,14 +73,34 @@ class Flash:
     def read(self, offset: int, length: int) -> bytes:
         return bytes(self.data[offset : offset + length])
 
+    def _cut(self, offset: int, mixed: Callable[[int, int, int], int], length: int) -> None:
+        """The armed cut, if this operation is the one: left half done, then power off."""
+        if self.cut_in is None:
+            return
+        if self.cut_in > 0:
+            self.cut_in -= 1
+            return
+        self.cut_in = None
+        self.cuts += 1
+        rng = random.Random(self.seed * 1_000_003 + offset)
+        cur = self.data[offset : offset + length]
+        mask = rng.randbytes(length)
+        self.data[offset : offset + length] = bytes(
+            mixed(c, m, i) for i, (c, m) in enumerate(zip(cur, mask))
+        )
+        self._through(offset, length)
+        self.on_cut()
+
     def erase(self, offset: int, length: int) -> None:
         if self.writable:
+            self._cut(offset, lambda c, m, i: c | m, length)  # some bits already set
             self.data[offset : offset + length] = b"\xff" * length
             self._through(offset, length)
 
     def program(self, offset: int, data: bytes) -> None:
         """NOR programming can only clear bits."""
         if self.writable:
+            self._cut(offset, lambda c, m, i: c & (data[i] | m), len(data))  # some cleared
             cur = self.data[offset : offset + len(data)]
             self.data[offset : offset + len(data)] = bytes(a & b for a, b in zip(cur, data))
             self._through(offset, len(data))

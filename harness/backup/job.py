@@ -64,6 +64,12 @@ class Backup:
         plan.out_dir.mkdir(parents=True, exist_ok=True)
         identity = self.keeper.start()
         self.manifest.data.update(identity.as_dict())
+        vd1 = next((p for p in plan.table if p.name == "vd1"), None)
+        if vd1 is not None:  # which camera this is: restore checks it before it writes
+            crc = self.keeper.recovering(
+                lambda console: self.keeper.flash_crc(console, vd1, plan.ram), "the check"
+            )
+            self.manifest.data["camera"] = {"vd1_crc32": f"{crc:08x}"}
         self.manifest.data["model"] = plan.model
         self.manifest.data["partition_source"] = plan.partition_source
         if not self._sd_path():

@@ -89,8 +89,7 @@ class MdPath:
         its crc32 against the file's. A file of another camera (or of a flash changed since)
         stops the run with nothing in out_dir changed."""
         entry = self.manifest.entry(p.name) or {}
-        self.keeper.flash_to_ram(console, p, self.plan.ram)
-        if MemoryReader(console).target_crc(self.plan.ram, p.size) != int(entry["crc32"], 16):
+        if self.keeper.flash_crc(console, p, self.plan.ram) != int(entry["crc32"], 16):
             raise ResumeRefused(
                 f"{p.name}: the camera's flash differs from {entry['files'][0]} in "
                 f"{self.plan.out_dir} (another camera's backup, or the flash changed since): "

@@ -72,11 +72,19 @@ class PartitionRecord(_Strict):
     crc32: Hex32
 
 
+class CameraRecord(_Strict):
+    """Which camera the backup is of: the crc32 of its vd1 partition (the device identity,
+    written at the factory), as the camera computed it."""
+
+    vd1_crc32: Hex32
+
+
 class ManifestRecord(_Strict):
     model: Name
     partition_source: str = ""
     partitions: dict[str, PartitionRecord] = Field(default={}, max_length=64)
     sd: Optional[SdRecord] = None
+    camera: Optional[CameraRecord] = None
 
 
 @dataclass(frozen=True)

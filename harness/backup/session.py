@@ -23,6 +23,7 @@ from harness.console.policy import ReadOnlyPolicy
 from harness.console.replies import ReplyError, sf_read_reply
 from harness.console.session import KNOWN_PROMPTS, Console, Garbled, Knowledge
 from harness.link.transport import Transport
+from harness.read.reader import MemoryReader
 
 MAX_RECOVERIES = 3
 SF_BYTES_PER_S = 1e6  # a slow SPI read, for the timeout of `sf read` only
@@ -139,6 +140,11 @@ class SessionKeeper:
                 )
             except (Garbled, ReplyError) as exc:
                 raise CommandFailed(f"{extent.name}: sf read: {exc}") from None
+
+    def flash_crc(self, console: Console, extent: Extent, ram: int) -> int:
+        """The camera's crc32 of an extent of its flash (sf read into RAM at `ram`)."""
+        self.flash_to_ram(console, extent, ram)
+        return MemoryReader(console).target_crc(ram, extent.size)
 
     # -- inside ---------------------------------------------------------------------------------
     def _bring_up(self, booting: bool) -> Console:

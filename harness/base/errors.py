@@ -116,3 +116,10 @@ class FlashDiffers(DumpError):
 
     exit_code = 14
     hint = "run `uboot-dump restore` with the same arguments: it writes only those blocks"
+
+
+class OtherCamera(DumpError):
+    """`restore`: the backup is of another camera (its identity, vd1, differs)."""
+
+    exit_code = 15
+    hint = "add --other-camera to restore its ROOTFS/HOME here anyway (never its vd1 or conf)"

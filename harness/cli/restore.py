@@ -68,6 +68,12 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
         )
         if name == "restore":
             c.add_argument(
+                "--other-camera",
+                action="store_true",
+                help="the backup is another camera's of the same model: restore its ROOTFS/"
+                "HOME here anyway (never its vd1 or conf: identity and Wi-Fi)",
+            )
+            c.add_argument(
                 "--via",
                 choices=("auto", "sd", "line"),
                 default="auto",
@@ -80,7 +86,7 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
 
 def _images(args: argparse.Namespace):
     from harness.camera.partitions import model_table
-    from harness.restore.images import chosen, from_backup, from_files
+    from harness.restore.images import IDENTITY, chosen, from_backup, from_files
 
     table = model_table(args.model)
     if table is None:
@@ -91,6 +97,12 @@ def _images(args: argparse.Namespace):
         raise UsageError(f"{args.backup} is not a directory (a backup's)")
     images = from_files(args.image or [], table)
     given = {i.partition.name for i in images}
+    named = given | ({p.name for p in chosen(table, args.partitions)} if args.backup else set())
+    if getattr(args, "other_camera", False) and named & set(IDENTITY):
+        raise UsageError(
+            f"--other-camera never writes {', '.join(sorted(named & set(IDENTITY)))} "
+            "(identity, Wi-Fi)"
+        )
     if args.backup is not None:
         parts = tuple(p for p in chosen(table, args.partitions) if p.name not in given)
         images = from_backup(args.backup, args.model, parts) + images
@@ -141,6 +153,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from harness.restore.images import camera_identity
     from harness.restore.job import Restore
 
     with ExitStack() as stack:
@@ -150,7 +163,15 @@ def run_restore(args: argparse.Namespace) -> int:
             stack.callback(bar.close)
             return bar
 
-        job = _job(Restore, args, stack, progress=progress, via=args.via)
+        job = _job(
+            Restore,
+            args,
+            stack,
+            progress=progress,
+            via=args.via,
+            identity=camera_identity(args.backup) if args.backup else None,
+            other_camera=args.other_camera,
+        )
         summary = job.run()
     print(
         f"{summary.blocks} blocks: {summary.equal} equal, {len(summary.written)} written, "

@@ -128,3 +128,16 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def camera_identity(backup_dir: Path) -> Optional[int]:
+    """The crc32 of vd1 (the device identity) of the camera the backup is of, where the
+    backup recorded it."""
+    from harness.backup import records
+
+    checked = records.load(backup_dir / "manifest.json")
+    camera = checked.manifest.camera if checked is not None else None
+    return int(camera.vd1_crc32, 16) if camera is not None else None
+
+
+IDENTITY = ("vd1", "conf")  # never brought from another camera's backup

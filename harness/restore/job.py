@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from harness.backup.session import SessionKeeper
-from harness.base.errors import CommandFailed, SdUnavailable, VerifyFailed
+from harness.base.errors import CommandFailed, OtherCamera, SdUnavailable, VerifyFailed
 from harness.base.safeio import open_append
 from harness.camera.memory import MemoryMap, memory_map
+from harness.camera.partitions import model_table
 from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy
 from harness.console.session import Console, Garbled
 from harness.link.transport import Transport
@@ -75,6 +76,8 @@ class FlashJob:
         ram: int = 0x21000000,
         writes: bool = False,
         via: str = "line",
+        identity: Optional[int] = None,
+        other_camera: bool = False,
         prompt: Optional[str] = None,
         timeout: float = 10.0,
         power_timeout: float = 300.0,
@@ -82,6 +85,8 @@ class FlashJob:
         say: Callable[[str], None] = print,
     ):
         self.images = images
+        self.identity = identity  # the backup's camera: the crc32 of its vd1
+        self.other_camera = other_camera
         self.workdir = workdir
         self.model = model
         largest = max(i.partition.size for i in images)
@@ -131,6 +136,31 @@ class FlashJob:
             raise VerifyFailed(
                 f"the camera's flash is {flash >> 20} MiB; the images reach 0x{end:x}: "
                 "this is not the backup's kind of camera"
+            )
+        if self.guard is not None:
+            self._same_camera()
+
+    def _same_camera(self) -> None:
+        """A backup is restored onto its own camera (vd1 holds the device identity), or
+        with --other-camera, and then never its vd1 or conf."""
+        if self.identity is None:
+            if not self.other_camera:
+                self.say(
+                    "note: the backup records no camera identity (made before uboot-dump "
+                    "recorded it): whether it is this camera's is not checked"
+                )
+            return
+        table = model_table(self.model) or ()
+        vd1 = next((p for p in table if p.name == "vd1"), None)
+        if vd1 is None:
+            return
+        crc = self.keeper.recovering(
+            lambda console: self.keeper.flash_crc(console, vd1, self.copy), "the check"
+        )
+        if crc != self.identity and not self.other_camera:
+            raise OtherCamera(
+                "this camera's vd1 (its identity) differs from the backup's: the backup is of "
+                "another camera"
             )
 
     def flash_crcs(self, console: Console, image: PartitionImage) -> list[int]:
@@ -296,8 +326,7 @@ class Restore(FlashJob):
             raise CommandFailed(f"{command}: {said}")
 
     def _read_back(self, console: Console, offset: int) -> int:
-        self.keeper.flash_to_ram(console, _Span(f"0x{offset:x}", offset, ERASE), self.back)
-        return MemoryReader(console).target_crc(self.back, ERASE)
+        return self.keeper.flash_crc(console, _Span(f"0x{offset:x}", offset, ERASE), self.back)
 
     def _record(self, name: str, offset: int, old: int, new: int) -> None:
         line = {"partition": name, "offset": offset, "old_crc32": f"{old:08x}"}

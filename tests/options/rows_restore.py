@@ -188,7 +188,17 @@ def prepare_restore(cam, image, tmp, backup):
         assert [e[:2] for e in header.extents] == [(ROOTFS[0], ROOTFS[1])]
 
 
+def restore_other_camera(cam, image, tmp, backup):
+    """On the backup's own camera it changes nothing; it refuses vd1 and conf (before the
+    port is opened); its effect on another camera is tests/restore's and test_exit_codes'."""
+    assert code(RUNS["restore"](cam, tmp, backup, "--other-camera")) == 0
+    r = uboot_dump("restore", str(backup), "--port", str(tmp / "none"), "--model", "y203c",
+                   "--partitions", "conf", "--other-camera")  # fmt: skip
+    assert r.returncode == 2 and b"never writes conf" in r.stderr
+
+
 ROWS: dict[str, Callable] = {
+    "restore --other-camera": restore_other_camera,
     "restore --via": restore_via,
     "sd-prepare --restore": prepare_restore,
     "sd-prepare --partitions": prepare_restore,

@@ -12,7 +12,10 @@ from emulator import Emulator
 from harness.backup.job import Backup
 from harness.backup.plan import Plan
 from harness.link.transport import Transport
+from harness.sd.restorefile import RESTORE_NAME
+from tests.support import sdcards
 from tests.support.camera import FIXTURE_TREES, flash_from_trees
+from tests.support.run_cli import uboot_dump
 
 
 @pytest.fixture(scope="package")
@@ -49,3 +52,16 @@ def backup_dir(tmp_path_factory, original) -> Path:
         finally:
             t.close()
     return out
+
+
+@pytest.fixture(scope="package")
+def staged(tmp_path_factory, backup_dir):
+    """A FAT32 card holding UBRESTOR.BIN made by the CLI from the backup."""
+    work = tmp_path_factory.mktemp("staged")
+    (work / "mnt").mkdir()
+    r = uboot_dump("sd-prepare", str(work / "mnt"), "--model", "y203c", "--restore",
+                   str(backup_dir))  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    card = sdcards.make_card(work / "card.img")
+    sdcards.mcopy(card, work / "mnt" / RESTORE_NAME, RESTORE_NAME)
+    return card, (work / "mnt" / RESTORE_NAME).read_bytes()

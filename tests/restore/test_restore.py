@@ -211,3 +211,27 @@ def test_block_crcs_are_the_images_own():
     img = PartitionImage(Partition(2, "ROOTFS", 0x1D0000, 0x20000), data, len(data), "x")
     assert img.block_crcs() == [zlib.crc32(data[:ERASE]), zlib.crc32(data[ERASE:])]
     assert [o for o, _ in img.blocks()] == [0x1D0000, 0x1E0000]
+
+
+def test_another_cameras_backup_needs_other_camera_and_never_brings_its_identity(
+    emulator, original, hacked, backup_dir, tmp_path
+):
+    """The backup recorded its camera's vd1 crc32; a camera with another vd1 is another
+    camera: restore refuses (exit 15, nothing written) unless --other-camera, which then
+    restores ROOTFS and HOME and refuses vd1 and conf."""
+    manifest = (backup_dir / "manifest.json").read_text()
+    vd1 = next(p for p in TABLE if p.name == "vd1")
+    assert f'"vd1_crc32": "{zlib.crc32(original[vd1.offset : vd1.end]):08x}"' in manifest
+    other = bytearray(hacked)
+    other[vd1.offset : vd1.offset + 16] = b"another camera!!"
+    emu = emulator(bytes(other), "mstar", at_prompt=True, writable=True)
+    args = [str(backup_dir), "--port", emu.port, "--model", "y203c", "--record", str(tmp_path)]
+    one_error(uboot_dump("restore", *args), 15, "another camera", after_notes=True)
+    assert bytes(emu.flash.data) == bytes(other)
+    one_error(uboot_dump("restore", *args, "--other-camera", "--partitions", "ROOTFS,vd1"), 2,
+              "--other-camera never writes vd1")  # fmt: skip
+    r = uboot_dump("restore", *args, "--other-camera")
+    assert r.returncode == 0, r.stderr.decode()
+    want = bytearray(original)
+    want[vd1.offset : vd1.offset + 16] = b"another camera!!"  # its own identity stays
+    assert bytes(emu.flash.data) == bytes(want)

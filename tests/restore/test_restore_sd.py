@@ -16,25 +16,11 @@ from harness.link.transport import Transport
 from harness.restore.images import ERASE, chosen, from_backup
 from harness.restore.job import Restore
 from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
-from tests.support import sdcards
 from tests.support.camera import ROOTFS
 from tests.support.run_cli import one_error, uboot_dump
 
 TABLE = model_table("y203c")
 assert TABLE is not None
-
-
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory, backup_dir):
-    """A FAT32 card holding UBRESTOR.BIN made by the CLI from the backup."""
-    work = tmp_path_factory.mktemp("staged")
-    (work / "mnt").mkdir()
-    r = uboot_dump("sd-prepare", str(work / "mnt"), "--model", "y203c", "--restore",
-                   str(backup_dir))  # fmt: skip
-    assert r.returncode == 0, r.stderr.decode()
-    card = sdcards.make_card(work / "card.img")
-    sdcards.mcopy(card, work / "mnt" / RESTORE_NAME, RESTORE_NAME)
-    return card, (work / "mnt" / RESTORE_NAME).read_bytes()
 
 
 def run(emu, backup_dir, tmp_path, via="sd"):
