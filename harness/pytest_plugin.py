@@ -12,7 +12,9 @@ Settings (each as an option, an ini key, or an environment variable; the option 
 Fixtures: `uboot` (the dumper's console, `uboot.run(...)`, `MemoryReader(uboot.dumper)`, and
 `uboot.console`, an interactive pexpect console: `sendline`, `expect`, `before`; they share
 the port, one owner at a time), `uboot_target` (what the target is: model, RAM window, its
-commands), `uboot_emulator` (tests that use it skip on a real port).
+commands), `uboot_emulator` (tests that use it skip on a real port), `uboot_reprovision`
+(a farm's first step: the device's flash made equal to a backup, verify first, only the
+blocks that differ written, each proven; for tests marked `uboot_writes`).
 
 Markers: `hil` (runs against any target), `emulator_only` (fault injection or power
 control), `uboot_needs("sf", ...)` (skips, naming what the target lacks), `uboot_writes`
@@ -163,7 +165,9 @@ def uboot_emulator(pytestconfig: pytest.Config) -> Iterator[Any]:
     from emulator import Emulator
 
     profile = "mainline" if setting(pytestconfig, "model") == "mainline" else "mstar"
-    with Emulator(emulator_image(profile), profile, at_prompt=True) as emu:
+    # writable: only uboot_reprovision (its own write guard) and tests marked uboot_writes
+    # change the flash
+    with Emulator(emulator_image(profile), profile, at_prompt=True, writable=True) as emu:
         yield emu
 
 
@@ -261,6 +265,11 @@ class UBoot:
             self._owner = "expect"
         return self._expect
 
+    def lend(self) -> None:
+        """Another job takes the port (uboot_reprovision): the next use syncs again."""
+        self._dumper.release()
+        self._owner = "lent"
+
     def _take(self) -> Console:
         if self._owner != "dumper":
             self._owner = "dumper"
@@ -308,6 +317,51 @@ def uboot(
         dumper.sync()
         expect = SerialExpect(uboot_transport, None if writes else policy.check, log=log)
         yield UBoot(dumper, expect)
+
+
+@pytest.fixture
+def uboot_reprovision(
+    pytestconfig: pytest.Config,
+    request: pytest.FixtureRequest,
+    uboot: UBoot,
+    uboot_transport: Transport,
+    uboot_target: Target,
+    tmp_path: Path,
+) -> Any:
+    """reprovision(backup_dir, partitions=None, via="auto") -> harness.restore.job.Summary:
+    the device under test's flash made equal to the backup's partitions (ROOTFS and HOME by
+    default; never BOOT): every block checked by the camera's crc32, only those that differ
+    written (from the card's UBRESTOR.BIN where it holds them, else over the line), each
+    proven before and after. The test must be marked `uboot_writes`."""
+    if request.node.get_closest_marker("uboot_writes") is None:
+        pytest.fail(
+            "uboot_reprovision writes the flash: mark the test @pytest.mark.uboot_writes",
+            pytrace=False,
+        )
+    from harness.restore.images import camera_identity, chosen, from_backup
+    from harness.restore.job import Restore
+
+    def reprovision(backup_dir: Any, partitions: Optional[str] = None, via: str = "auto") -> Any:
+        table = model_table(uboot_target.model)
+        if table is None:
+            pytest.fail(f"no partition table for model {uboot_target.model}", pytrace=False)
+        backup = Path(backup_dir)
+        images = from_backup(backup, uboot_target.model, chosen(table, partitions))
+        uboot.lend()
+        job = Restore(
+            uboot_transport,
+            images,
+            tmp_path,
+            model=uboot_target.model,
+            via=via,
+            identity=camera_identity(backup),
+            prompt=setting(pytestconfig, "prompt"),
+            baud=int(setting(pytestconfig, "baud") or 115200),
+            say=lambda text: None,
+        )
+        return job.run()
+
+    return reprovision
 
 
 @pytest.hookimpl(wrapper=True)

@@ -123,3 +123,13 @@ def test_needs_and_writes_markers(camera, tmp_path):
     assert r.returncode == 0, r.stdout[-2000:]
     assert "2 passed, 1 skipped" in r.stdout
     assert "the target's U-Boot has no `usb`, `nand`" in r.stdout
+
+
+def test_reprovision_needs_the_writes_marker(camera, tmp_path):
+    (tmp_path / "test_reprov.py").write_text(
+        "def test_unmarked(uboot_reprovision):\n"
+        "    pass\n"
+    )  # fmt: skip
+    r = pytest_run([f"--uboot-port={camera}", "test_reprov.py"], tmp_path)
+    assert r.returncode == 1
+    assert "uboot_reprovision writes the flash: mark the test" in r.stdout
