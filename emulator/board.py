@@ -17,7 +17,7 @@ from emulator.hw.uart import Uart
 from emulator.profile import Profile
 from emulator.uboot.shell import Shell
 from emulator.uboot.target import Target
-from emulator.wire.events import PowerOff, Reset
+from emulator.wire.events import PowerCut, PowerOff, Reset
 
 
 class BoardState(str, Enum):
@@ -63,7 +63,6 @@ class Board:
         self._on = False
         self.target = self._new_target()
         self.flash.seed = seed
-        self.flash.on_cut = self._power_cut
         self.thread = threading.Thread(target=self._run, name="firmware", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------
@@ -96,12 +95,6 @@ class Board:
     def power_cycle(self, at_prompt: bool = False) -> None:
         self.power_off()
         self.power_on(at_prompt)
-
-    def _power_cut(self) -> None:
-        """The flash's armed cut, in the firmware's own thread: the power goes and comes back
-        (as a test's power_cycle), and what the firmware was doing ends here."""
-        self.power_cycle()
-        raise PowerOff()
 
     # -- the firmware ------------------------------------------------------------------
     def _renewed(self) -> Target:
@@ -155,6 +148,9 @@ class Board:
                     Shell(self.target).loop(show_first_prompt=False)
                 else:
                     self._boot()
+            except PowerCut:  # the flash's armed cut: the power goes and comes back
+                self.power_cycle()
+                self.state = BoardState.OFF
             except PowerOff:
                 self.state = BoardState.OFF
             except Reset:

@@ -165,7 +165,7 @@ def test_14_then_restore_makes_verify_pass(emulator, tmp_path):
     r = uboot_dump("restore", *args)
     assert r.returncode == 0 and b"1 written" in r.stdout, r.stderr.decode()
     assert uboot_dump("verify", *args).returncode == 0
-    assert bytes(emu.flash.data) == bytes(want)
+    assert emu.flash.data == bytes(want)
 
 
 def test_15_then_other_camera_works(emulator, tmp_path):

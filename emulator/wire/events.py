@@ -7,3 +7,8 @@ class PowerOff(Exception):
 
 class Reset(Exception):
     """The CPU resets (the `reset` command, a data abort, a fault): the board boots again."""
+
+
+class PowerCut(PowerOff):
+    """The power goes in the middle of a flash operation (an armed cut): the board cuts it
+    and brings it back."""

@@ -74,6 +74,12 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
                 "HOME here anyway (never its vd1 or conf: identity and Wi-Fi)",
             )
             c.add_argument(
+                "--no-undo",
+                action="store_true",
+                help="do not keep the old content of each block it overwrites (over the line "
+                "that costs an md of each block; kept by default in the record's undo/)",
+            )
+            c.add_argument(
                 "--via",
                 choices=("auto", "sd", "line"),
                 default="auto",
@@ -87,6 +93,7 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
 def _images(args: argparse.Namespace):
     from harness.camera.partitions import model_table
     from harness.restore.images import IDENTITY, chosen, from_backup, from_files
+    from harness.restore.undo import from_undo, is_undo
 
     table = model_table(args.model)
     if table is None:
@@ -95,6 +102,10 @@ def _images(args: argparse.Namespace):
         raise UsageError("give a backup's directory, or --image NAME=FILE")
     if args.backup is not None and not args.backup.is_dir():
         raise UsageError(f"{args.backup} is not a directory (a backup's)")
+    if args.backup is not None and is_undo(args.backup):  # what a restore overwrote
+        if args.partitions or args.image:
+            raise UsageError("an undo directory is put back whole: no --partitions, --image")
+        return from_undo(args.backup, args.model)
     images = from_files(args.image or [], table)
     given = {i.partition.name for i in images}
     named = given | ({p.name for p in chosen(table, args.partitions)} if args.backup else set())
@@ -111,8 +122,12 @@ def _images(args: argparse.Namespace):
     return sorted(images, key=lambda i: i.partition.offset)
 
 
+def _record_path(args: argparse.Namespace) -> Path:
+    return args.record or (args.backup / RECORD if args.backup else Path(RECORD))
+
+
 def _record_dir(args: argparse.Namespace) -> Path:
-    record = args.record or (args.backup / RECORD if args.backup else Path(RECORD))
+    record = _record_path(args)
     check_directory(record, "--record")
     record.mkdir(exist_ok=True)
     return record
@@ -163,6 +178,9 @@ def run_restore(args: argparse.Namespace) -> int:
             stack.callback(bar.close)
             return bar
 
+        undo = None if args.no_undo else _record_path(args) / "undo"  # made once checked
+        if args.no_undo:
+            say("--no-undo: the old content of the blocks written is not kept")
         job = _job(
             Restore,
             args,
@@ -171,10 +189,17 @@ def run_restore(args: argparse.Namespace) -> int:
             via=args.via,
             identity=camera_identity(args.backup) if args.backup else None,
             other_camera=args.other_camera,
+            undo=undo,
         )
         summary = job.run()
+    kept = ""
+    if job.undo is not None and job.undo.blocks:
+        kept = (
+            f"; what they held before: {job.undo.directory} (put it back with uboot-dump "
+            f"restore --port PORT --model {args.model} {job.undo.directory})"
+        )
     print(
         f"{summary.blocks} blocks: {summary.equal} equal, {len(summary.written)} written, "
-        f"{len(summary.erased)} erased only; journal: {job.journal_path}"
+        f"{len(summary.erased)} erased only; journal: {job.journal_path}{kept}"
     )
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -30,6 +31,7 @@ from harness.link.transport import Transport
 from harness.read.reader import MemoryReader
 from harness.restore.images import ERASE, PartitionImage
 from harness.restore.loader import load
+from harness.restore.undo import UndoLog
 from harness.sd import finder
 from harness.sd.fat32 import SECTOR
 from harness.sd.finder import RamWindows, RestoreFile
@@ -191,10 +193,12 @@ class Restore(FlashJob):
         self,
         *args: Any,
         progress: Callable[[PartitionImage], Optional[Callable[[int], None]]] = lambda i: None,
+        undo: Optional[Path] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, writes=True, **kwargs)
         self.progress = progress
+        self.undo = UndoLog(undo, self.model) if undo is not None else None
         self.journal_path = self.workdir / "restore.journal"
         self.card: Optional[RestoreFile] = None  # UBRESTOR.BIN on the camera's card
         self._card_console: Optional[Console] = None  # the session the card was selected in
@@ -225,6 +229,11 @@ class Restore(FlashJob):
         blocks = image.blocks()
         for n, i in enumerate(todo):
             offset, data = blocks[i]
+            if self.undo is not None and not self.undo.has(offset):
+                old = MemoryReader(console).read_chunk(self.copy + offset - p.offset, ERASE)
+                if zlib.crc32(old) != crcs[i]:
+                    raise VerifyFailed(f"the old content of 0x{offset:x} changed while read")
+                self.undo.keep(offset, old)  # before the erase
             self._write(console, offset, data, wanted[i])
             (summary.erased if data == b"\xff" * len(data) else summary.written).add(offset)
             self._record(p.name, offset, crcs[i], wanted[i])

@@ -197,7 +197,17 @@ def restore_other_camera(cam, image, tmp, backup):
     assert r.returncode == 2 and b"never writes conf" in r.stderr
 
 
+def restore_no_undo(cam, image, tmp, backup):
+    """Nothing to keep on an unchanged camera either way; --no-undo says it keeps nothing
+    (what is kept when blocks are written: tests/restore)."""
+    r = RUNS["restore"](cam, tmp, backup, "--no-undo")
+    assert r.returncode == 0 and b"--no-undo: the old content" in r.stderr
+    r = RUNS["restore"](cam, tmp, backup)
+    assert r.returncode == 0 and b"--no-undo" not in r.stderr
+
+
 ROWS: dict[str, Callable] = {
+    "restore --no-undo": restore_no_undo,
     "restore --other-camera": restore_other_camera,
     "restore --via": restore_via,
     "sd-prepare --restore": prepare_restore,

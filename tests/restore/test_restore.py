@@ -6,6 +6,7 @@ port is opened."""
 
 from __future__ import annotations
 
+import json
 import zlib
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_a_hacked_camera_comes_back_equal_to_its_backup(
 ):
     emu = emulator(hacked, "mstar", at_prompt=True, writable=True)
     job, summary, _ = restore(emu, open_port, backup_dir, tmp_path)
-    assert bytes(emu.flash.data) == original  # the whole flash: nothing else changed
+    assert emu.flash.data == original  # the whole flash: nothing else changed
     differing = sum(
         hacked[o : o + ERASE] != original[o : o + ERASE]
         for start, size in (ROOTFS, HOME)
@@ -72,13 +73,14 @@ def test_an_identical_camera_gets_no_erase_and_no_write(emulator, original, back
     assert summary.equal == summary.blocks and not summary.written and not summary.erased
     said = log.read_bytes()
     assert b"sf read" in said and b"sf erase" not in said and b"sf write" not in said
-    assert bytes(emu.flash.data) == original
+    assert emu.flash.data == original
 
 
+@pytest.mark.slow  # (the default run cuts inside an erase or program: test_power_cuts)
 def test_a_power_cut_between_erase_and_write_is_finished(
     emulator, open_port, original, hacked, backup_dir, tmp_path, monkeypatch
 ):
-    emu = emulator(hacked, "mstar", at_prompt=True, writable=True, boot_window=5)
+    emu = emulator(hacked, "mstar", at_prompt=True, writable=True)
     real = Restore._sf
     cuts = []
 
@@ -91,7 +93,7 @@ def test_a_power_cut_between_erase_and_write_is_finished(
     monkeypatch.setattr(Restore, "_sf", sf)
     _, summary, said = restore(emu, open_port, backup_dir, tmp_path)
     assert cuts and any("waiting for U-Boot again" in s for s in said)
-    assert bytes(emu.flash.data) == original
+    assert emu.flash.data == original
 
 
 def test_the_same_command_after_an_interrupted_restore_finishes(
@@ -108,10 +110,10 @@ def test_the_same_command_after_an_interrupted_restore_finishes(
     monkeypatch.setattr(Restore, "_sf", sf)
     with pytest.raises(KeyboardInterrupt):
         restore(emu, open_port, backup_dir, tmp_path)
-    assert bytes(emu.flash.data) != original
+    assert emu.flash.data != original
     monkeypatch.setattr(Restore, "_sf", real)
     _, summary, _ = restore(emu, open_port, backup_dir, tmp_path)  # the same command
-    assert bytes(emu.flash.data) == original
+    assert emu.flash.data == original
 
 
 def test_verify_lists_the_blocks_that_differ_then_restore_then_verify_is_clean(
@@ -134,7 +136,7 @@ def test_verify_lists_the_blocks_that_differ_then_restore_then_verify_is_clean(
     assert f"{len(want)} written" in r.stdout.decode() or "erased only" in r.stdout.decode()
     r = uboot_dump("verify", str(backup_dir), *common)
     assert r.returncode == 0 and b"equal the images" in r.stdout, r.stderr.decode()
-    assert bytes(emu.flash.data) == original
+    assert emu.flash.data == original
 
 
 def test_a_short_image_is_restored_with_its_tail_erased(emulator, open_port, original, tmp_path):
@@ -227,11 +229,35 @@ def test_another_cameras_backup_needs_other_camera_and_never_brings_its_identity
     emu = emulator(bytes(other), "mstar", at_prompt=True, writable=True)
     args = [str(backup_dir), "--port", emu.port, "--model", "y203c", "--record", str(tmp_path)]
     one_error(uboot_dump("restore", *args), 15, "another camera", after_notes=True)
-    assert bytes(emu.flash.data) == bytes(other)
+    assert emu.flash.data == bytes(other)
     one_error(uboot_dump("restore", *args, "--other-camera", "--partitions", "ROOTFS,vd1"), 2,
               "--other-camera never writes vd1")  # fmt: skip
     r = uboot_dump("restore", *args, "--other-camera")
     assert r.returncode == 0, r.stderr.decode()
     want = bytearray(original)
     want[vd1.offset : vd1.offset + 16] = b"another camera!!"  # its own identity stays
-    assert bytes(emu.flash.data) == bytes(want)
+    assert emu.flash.data == bytes(want)
+
+
+def test_what_restore_overwrote_is_kept_and_can_be_put_back(
+    emulator, original, hacked, backup_dir, tmp_path
+):
+    """restore keeps each block's old content before its erase (record/undo/); `restore
+    UNDO_DIR` puts the hacked camera back as it was; --no-undo keeps nothing."""
+    emu = emulator(hacked, "mstar", at_prompt=True, writable=True)
+    args = ["--port", emu.port, "--model", "y203c", "--record", str(tmp_path / "rec")]
+    r = uboot_dump("restore", str(backup_dir), *args)  # ROOTFS and HOME
+    assert r.returncode == 0, r.stderr.decode()
+    undo = tmp_path / "rec" / "undo"
+    assert str(undo) in r.stdout.decode() and emu.flash.data == original
+    listed = json.loads((undo / "undo.json").read_text())["blocks"]
+    for b in listed:
+        o = b["offset"]
+        assert (undo / b["file"]).read_bytes() == hacked[o : o + ERASE]
+    r = uboot_dump("restore", str(undo), *args[:4], "--record", str(tmp_path / "rec2"))
+    assert r.returncode == 0, r.stderr.decode()
+    assert emu.flash.data == hacked  # back as it was before the restore
+    r = uboot_dump("restore", str(backup_dir), *args[:4], "--record", str(tmp_path / "rec3"),
+                   "--no-undo")  # fmt: skip
+    assert r.returncode == 0 and b"--no-undo" in r.stderr
+    assert not (tmp_path / "rec3" / "undo").exists() and emu.flash.data == original

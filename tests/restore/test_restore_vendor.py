@@ -6,6 +6,8 @@ second restore sends no erase and no write."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.camera import HOME, ROOTFS
 from tests.support.run_cli import uboot_dump
 from tests.support.targets import vendor_build
@@ -13,6 +15,7 @@ from tests.support.targets import vendor_build
 ERASE = 0x10000
 
 
+@pytest.mark.slow  # (the default run restores the vendor build from its card, below)
 def test_the_vendor_build_is_restored_to_the_backup(original, backup_dir, tmp_path):
     hacked = bytearray(original)
     hacked[ROOTFS[0] + 0x100] ^= 0x5A  # one byte of data in ROOTFS's first block
