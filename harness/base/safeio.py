@@ -16,7 +16,7 @@ import os
 import secrets
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterable
 
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 BINARY = getattr(os, "O_BINARY", 0)
@@ -84,12 +84,18 @@ def temporary_beside(path: Path) -> tuple[Path, BinaryIO]:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """The file appears complete under its name (fsync'd, renamed), or not at all."""
+    write_pieces(path, (data,))
+
+
+def write_pieces(path: Path, pieces: Iterable[bytes]) -> None:
+    """write_atomic of the pieces one after the other (a large file, made as it is written)."""
     path = Path(path)
     refuse_link(path)
     tmp, f = temporary_beside(path)
     try:
         with f:
-            f.write(data)
+            for piece in pieces:
+                f.write(piece)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from harness.base.errors import OutputError, UsageError
-from harness.base.safeio import fsync_dir, refuse_link, temporary_beside
+from harness.base.safeio import refuse_link, write_pieces
 from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
 from harness.sd.staging import NAME, Header, pattern
 
@@ -132,15 +132,7 @@ def _write(path: Path, existing: Optional[Path], size: int, pieces: Iterator[byt
         raise OutputError(
             f"{card_dir} has {free >> 20} MiB free; {path.name} needs {-(-size >> 20)} MiB"
         )
-    tmp, f = temporary_beside(path)
     try:
-        with f:
-            for piece in pieces:
-                f.write(piece)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_pieces(path, pieces)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {exc.strerror}") from None
-    fsync_dir(card_dir)

@@ -105,6 +105,14 @@ def select_card(console: Console) -> None:
         raise SdUnavailable(f"no usable SD card in the camera (mmc dev 0: {why})")
 
 
+def _card(console: Console, reader: MemoryReader, timeout: float) -> CardReader:
+    """The card in the camera, selected; SdUnavailable without `mmc` or a card."""
+    if not console.capabilities().has("mmc"):
+        raise SdUnavailable("the camera's U-Boot has no `mmc` command (no SD path on it)")
+    select_card(console)
+    return CardReader(console, reader, timeout)
+
+
 def locate(
     console: Console,
     reader: MemoryReader,
@@ -114,10 +122,7 @@ def locate(
     say: Callable[[str], None] = print,
 ) -> SdFile:
     """The prepared file on the card in the camera; SdUnavailable if there is none."""
-    if not console.capabilities().has("mmc"):
-        raise SdUnavailable("the camera's U-Boot has no `mmc` command (no SD path on it)")
-    select_card(console)
-    card = CardReader(console, reader, timeout)
+    card = _card(console, reader, timeout)
     try:
         return _locate(card, layout, say)
     except MmcFailed as exc:
@@ -163,10 +168,7 @@ def locate_restore(
 ) -> RestoreFile:
     """UBRESTOR.BIN (sd-prepare --restore) on the card in the camera; SdUnavailable if
     there is none."""
-    if not console.capabilities().has("mmc"):
-        raise SdUnavailable("the camera's U-Boot has no `mmc` command (no SD path on it)")
-    select_card(console)
-    card = CardReader(console, reader, timeout)
+    card = _card(console, reader, timeout)
     try:
         first, vol, runs = _find_file(
             card, layout, RESTORE_NAME, lambda raw: RestoreHeader.unpack(raw).file_bytes, say
