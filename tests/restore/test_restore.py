@@ -261,3 +261,28 @@ def test_what_restore_overwrote_is_kept_and_can_be_put_back(
                    "--no-undo")  # fmt: skip
     assert r.returncode == 0 and b"--no-undo" in r.stderr
     assert not (tmp_path / "rec3" / "undo").exists() and emu.flash.data == original
+
+
+def test_through_a_noisy_line_the_flash_still_ends_equal(
+    emulator, open_port, original, hacked, backup_dir, tmp_path
+):
+    """Flipped, dropped and repeated characters on the line (both ways): typed commands are
+    checked by their echo, replies by their format and the proofs by crc32; what reaches the
+    flash is the image's, or nothing."""
+    emu = emulator(hacked, "mstar", at_prompt=True, writable=True,
+                   faults="flip=2e-5,drop=1e-5,dup=1e-5,in-flip=1e-4,in-drop=1e-4",
+                   seed=7)  # fmt: skip
+    from harness.link.transport import Transport
+
+    parts = from_backup(backup_dir, "y203c", chosen(TABLE, "ROOTFS"))
+    with open(tmp_path / "line.log", "wb") as log:
+        t = Transport(emu.port, log=log)
+        try:
+            Restore(t, parts, tmp_path, model="y203c", timeout=3.0, say=lambda s: None).run()
+        finally:
+            t.close()
+    said = (tmp_path / "line.log").read_bytes()
+    assert said.count(b"<INTERRUPT>") >= 2  # typed lines the echo showed damaged, cancelled
+    start, size = ROOTFS
+    assert emu.flash.data[start : start + size] == original[start : start + size]
+    assert emu.flash.data[:start] == hacked[:start]
