@@ -1,6 +1,7 @@
 """The emulated `mmc`, byte for byte as the vendor's 2015.01 common/cmd_mmc.c, drivers/mmc/
-mmc.c and mmc_write.c print it with MStar's host driver (linux-chenxing/uboot_msc313e@e98ba4e;
-the vendor build in ../shared/oracles has no SD host, so the source is the reference)."""
+mmc.c and mmc_write.c print it with MStar's host driver (linux-chenxing/uboot_msc313e@e98ba4e),
+and as the vendor build with that SD host (../shared/oracles, bin/u-boot-sd) answers `mmc
+dev`, `list`, `info` and `part` on the same card image."""
 
 from __future__ import annotations
 
@@ -95,5 +96,31 @@ def test_without_a_card_and_without_an_sd_host(emulator):
     term = Term(emu.port)
     try:
         assert answer(term, "mmc dev 0", b"SigmaStar # ") == b"No MMC device available\r\n"
+    finally:
+        term.close()
+
+
+@pytest.mark.parametrize("line", ["mmc dev 0", "mmc list", "mmc info", "mmc part"])
+def test_the_same_answers_as_the_vendor_builds_sd_host(emulator, tmp_path, line):
+    """Against bin/u-boot-sd (the vendor's own SD host code over a model of a card): the
+    same card image, the same bytes back."""
+    import shutil
+
+    from tests.support.targets import stop_at_prompt, vendor_build
+
+    card = sdcards.make_card(tmp_path / "card.img")
+    shutil.copyfile(card, tmp_path / "vendor.img")
+    (tmp_path / "flash.img").write_bytes(b"\xff" * (16 << 20))
+    with vendor_build(tmp_path / "flash.img", sd=tmp_path / "vendor.img") as target:
+        stop_at_prompt(target.port, P)
+        vendor = Term(target.port)
+        try:
+            want = answer(vendor, line)
+        finally:
+            vendor.close()
+    emu = emulator(bytes(16 << 20), "mstar", at_prompt=True, sd=card)
+    term = Term(emu.port)
+    try:
+        assert answer(term, line) == want
     finally:
         term.close()

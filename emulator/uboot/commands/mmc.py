@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import struct
 from typing import Optional
 
 from emulator.hw.memory import BusError
@@ -176,21 +177,58 @@ def _dev(target: Target, args: list[str]) -> int:
     return CMD_RET_SUCCESS
 
 
+def print_size(size: int) -> str:
+    """U-Boot's print_size(size, ""): the largest binary unit, one decimal when there is a
+    remainder (lib/display_options.c)."""
+    names = "EPTGMK"
+    for i, c in enumerate(names):
+        d = 1 << (10 * (len(names) - i))
+        if size >= d:
+            n, m = size // d, (10 * (size % d) + d // 2) // d
+            if m >= 10:
+                m, n = m - 10, n + 1
+            return f"{n}" + (f".{m}" if m else "") + f" {c}iB"
+    return f"{size} Bytes"
+
+
 def _info(target: Target) -> int:
+    """The vendor's mmc info for its SD host's card model (bin/u-boot-sd, sd-transcript.txt:
+    an SDHC card, CID as QEMU's SD model: MID 0xaa, OID "XY", PNM "QEMU!")."""
     card = _usable(target, _init(target, target.mmc.current, False))
     if card is None:
         return CMD_RET_FAILURE
     sd = target.profile.sd
     assert sd is not None
-    size = card.blocks * SECTOR
-    gib = size / (1 << 30)
-    capacity = f"{gib:.1f} GiB" if size >= 1 << 30 else f"{size >> 20} MiB"
     target.out(
-        f"Device: {sd.device}\nManufacturer ID: 3\nOEM: 5344\nName: SU04G \n"
+        f"Device: {sd.device}\nManufacturer ID: aa\nOEM: 5859\nName: QEMU! \n"
         "Tran Speed: 50000000\nRd Block Len: 512\nSD version 3.0\n"
-        f"High Capacity: {'Yes' if size > 2 << 30 else 'No'}\nCapacity: {capacity}\n"
+        f"High Capacity: Yes\nCapacity: {print_size(card.blocks * SECTOR)}\n"
         "Bus Width: 4-bit\n"
     )
+    return CMD_RET_SUCCESS
+
+
+def _part(target: Target) -> int:
+    """disk/part_dos.c's print_part_dos for the card's MBR (no extended partitions)."""
+    card = _usable(target, _init(target, target.mmc.current, False))
+    if card is None:
+        return CMD_RET_FAILURE
+    mbr = card.read(0, 1)
+    if mbr[510:512] != b"\x55\xaa":
+        return CMD_RET_SUCCESS  # no DOS table: U-Boot prints nothing for an unknown type
+    (sig,) = struct.unpack_from("<I", mbr, 440)
+    target.out(
+        f"\nPartition Map for MMC device {target.mmc.current}  --   Partition Type: DOS\n\n"
+        "Part\tStart Sector\tNum Sectors\tUUID\t\tType\n"
+    )
+    for i in range(4):
+        boot, kind, start, count = struct.unpack_from("<B3xB3xII", mbr, 446 + 16 * i)
+        if kind == 0:
+            continue
+        flag = " Boot" if boot == 0x80 else ""
+        target.out(
+            f"{i + 1:3d}\t{start:<10d}\t{count:<10d}\t{sig:08x}-{i + 1:02x}\t{kind:02x}{flag}\n"
+        )
     return CMD_RET_SUCCESS
 
 
@@ -224,4 +262,6 @@ def do_mmc(target: Target, argv: list[str], repeat: bool) -> int:
         return CMD_RET_SUCCESS
     if name == "info":
         return _info(target)
-    return CMD_RET_USAGE  # erase, part, setdsr: not emulated (the tool never sends them)
+    if name == "part":
+        return _part(target)
+    return CMD_RET_USAGE  # erase, setdsr: not emulated (the tool never sends them)
