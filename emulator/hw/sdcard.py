@@ -59,6 +59,64 @@ class SdCard:
     def close(self) -> None:
         self._f.close()
 
+    # -- the card's FAT32 file system, as U-Boot's fs/fat reads it -----------------------------
+    def _volume(self) -> fat32.Volume:
+        start = fat32.partition_start(self.read(0, 1))
+        return fat32.boot_sector(self.read(start, 1), start)
+
+    def _chain(self, vol: fat32.Volume, first: int, most: int = 1 << 20) -> list[int]:
+        chain: list[int] = []
+        cluster: Optional[int] = first
+        while cluster is not None and len(chain) < most:
+            chain.append(cluster)
+            sector, off = vol.fat_entry_sector(cluster)
+            cluster = fat32.check_next(cluster, fat32.entry_value(self.read(sector, 1), off), vol)
+        return chain
+
+    def listing(self, path: str) -> Optional[list[tuple[str, fat32.DirEntry]]]:
+        """The entries (long name, entry) of the directory at `path` ("" or "/": the root),
+        or None where there is no such directory. FatError: no FAT32 file system."""
+        vol = self._volume()
+        cluster = vol.root_cluster
+        for part in [p for p in path.split("/") if p]:
+            found = [e for n, e in self._entries(vol, cluster) if _same(n, e, part)]
+            if not found or not found[0].attributes & 0x10:
+                return None
+            cluster = found[0].first_cluster or vol.root_cluster
+        return self._entries(vol, cluster)
+
+    def _entries(self, vol: fat32.Volume, cluster: int) -> list[tuple[str, fat32.DirEntry]]:
+        out: list[tuple[str, fat32.DirEntry]] = []
+        for c in self._chain(vol, cluster, 4096):
+            found, end = fat32.named_entries(
+                self.read(vol.cluster_sector(c), vol.sectors_per_cluster)
+            )
+            out += found
+            if end:
+                break
+        return out
+
+    def find(self, path: str) -> Optional[fat32.DirEntry]:
+        """The file at `path` (names matched as U-Boot does: long or short, any case)."""
+        folder, _, name = path.rpartition("/")
+        entries = self.listing(folder)
+        if entries is None:
+            return None
+        found = [e for n, e in entries if _same(n, e, name) and not e.attributes & 0x10]
+        return found[0] if found else None
+
+    def read_file(self, entry: fat32.DirEntry, pos: int, length: int) -> bytes:
+        vol = self._volume()
+        size = vol.cluster_bytes
+        out = bytearray()
+        for i, c in enumerate(self._chain(vol, entry.first_cluster, -(-entry.size // size))):
+            lo, hi = i * size, (i + 1) * size
+            if hi <= pos or lo >= pos + length:
+                continue
+            data = self.read(vol.cluster_sector(c), vol.sectors_per_cluster)
+            out += data[max(0, pos - lo) : min(size, pos + length - lo)]
+        return bytes(out)
+
     # -- what U-Boot's boot-time `fatsize mmc 0 NAME` checks find ---------------------------
     def root_names(self) -> Optional[set[str]]:
         """The names (long and short, upper case) in the root directory of the card's FAT32
@@ -120,3 +178,8 @@ class Slot:
             self.remove()
         else:
             self.insert()
+
+
+def _same(long: str, entry: fat32.DirEntry, name: str) -> bool:
+    short = fat32.display_name(entry.name)
+    return name.upper() in (long.upper(), short.upper())
