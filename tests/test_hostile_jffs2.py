@@ -159,7 +159,7 @@ def test_a_full_disk_fails_loudly_and_leaves_nothing(tmp_path):
 FUZZ = Path(__file__).resolve().parent / "support" / "jffs2_fuzz.py"
 
 
-@pytest.mark.parametrize("count", [2000, pytest.param(20000, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("count", [1000, pytest.param(20000, marks=pytest.mark.slow)])
 def test_fuzzed_node_fields(tmp_path, real_image, count):
     (tmp_path / "seed.img").write_bytes(real_image)
     r = subprocess.run(

@@ -65,7 +65,7 @@ def one_run(tmp_path, profile: str, faults: str, seed: int, length: int) -> str:
         return "exact"
 
 
-@settings(max_examples=40, deadline=None)  # 600 in the slow campaign below
+@settings(max_examples=30, deadline=None)  # 600 in the slow campaign below
 @given(profile=st.sampled_from(sorted(PROFILES)), faults=fault_specs(), seed=st.integers(0, 2**16))
 def test_no_silent_corruption(tmp_path_factory, profile, faults, seed):
     outcome = one_run(tmp_path_factory.mktemp("r"), profile, faults, seed, 0x1000)
