@@ -213,3 +213,45 @@ def test_a_block_of_the_file_itself_crafted_to_the_patterns_crc(parts, tmp_path)
     r, _ = backup(img, path, tmp_path)
     refused(r, "not in part")
     assert read_at(path, start, len(forged)) == forged
+
+
+@pytest.mark.parametrize(
+    "answers, differs",
+    [
+        ([0x1234], False),  # the expected value at once
+        ([0xDEAD, 0x1234], False),  # one reply damaged on the line, then the true one
+        ([0xDEAD, 0xDEAD], True),  # the same other value twice: the content differs
+        ([0xDEAD, 0xBEEF, 0xDEAD], True),
+    ],
+)
+def test_one_crc_reply_damaged_on_the_line_is_asked_again(answers, differs):
+    """A flipped hex digit of a crc32 reply parses like a true one: the pattern proof asks
+    again before it calls a card crafted (a noisy line once made the SD path refuse)."""
+    from harness.sd.copier import SdCopy
+
+    class Replies:
+        def __init__(self, values):
+            self.values = list(values)
+
+        def target_crc(self, addr, n):
+            return self.values.pop(0)
+
+    copier = SdCopy.__new__(SdCopy)
+    copier.reader = Replies(answers)
+    assert copier._steadily_differs(0x21000000, 0x200, 0x1234) is differs
+
+
+def test_replies_that_never_agree_are_a_noisy_line():
+    from harness.base.errors import VerifyFailed
+    from harness.sd.copier import SdCopy
+
+    class Replies:
+        values = iter([1, 2, 3, 4])
+
+        def target_crc(self, addr, n):
+            return next(self.values)
+
+    copier = SdCopy.__new__(SdCopy)
+    copier.reader = Replies()
+    with pytest.raises(VerifyFailed, match="too noisy"):
+        copier._steadily_differs(0x21000000, 0x200, 0x1234)

@@ -182,14 +182,32 @@ class SdCopy:
             a, b = sorted(_rng.sample(range(span + 1), 2))
             checks.append((lo * SECTOR + a, b - a))
         for a, n in checks:
-            if self.reader.target_crc(self.layout.verify + a, n) != zlib.crc32(pat[a : a + n]):
-                card = self.file.pieces(first + lo, 1)[0].card_sector
-                raise SdUnavailable(
-                    f"sectors {first + lo + 1}..{first + hi} of {NAME} (from card sector "
-                    f"{card}) match the pattern's crc32 as a whole but not in part: they hold "
-                    "something else (a crafted or cross-linked card), so they are not written; "
-                    "repair the card (fsck.vfat, chkdsk) and prepare it again (sd-prepare --force)"
-                )
+            if not self._steadily_differs(self.layout.verify + a, n, zlib.crc32(pat[a : a + n])):
+                continue
+            card = self.file.pieces(first + lo, 1)[0].card_sector
+            raise SdUnavailable(
+                f"sectors {first + lo + 1}..{first + hi} of {NAME} (from card sector "
+                f"{card}) match the pattern's crc32 as a whole but not in part: they hold "
+                "something else (a crafted or cross-linked card), so they are not written; "
+                "repair the card (fsck.vfat, chkdsk) and prepare it again (sd-prepare --force)"
+            )
+
+    def _steadily_differs(self, addr: int, n: int, want: int) -> bool:
+        """Does the camera's crc32 of RAM differ from `want`, twice the same way? A reply
+        damaged on the line parses as well as a true one (a flipped hex digit of the CRC),
+        so one different answer is asked again: true content answers the same every time,
+        noise does not (and never the expected value by chance)."""
+        seen: set[int] = set()
+        for _ in range(4):
+            got = self.reader.target_crc(addr, n)
+            if got == want:
+                return False
+            if got in seen:
+                return True
+            seen.add(got)
+        raise VerifyFailed(
+            f"no two crc32 replies for 0x{addr:x}+0x{n:x} agree: the line is too noisy"
+        )
 
     def _verify_addr(self, p: Run, first: int) -> int:
         return self.layout.verify + (p.file_sector - 1 - first) * SECTOR
