@@ -206,6 +206,8 @@ def restore_no_undo(cam, image, tmp, backup):
     assert r.returncode == 0 and b"--no-undo" not in r.stderr
 
 
+SHOWN_TOGETHER = {c: positional_and_model(c) for c in RUNS}  # one run shows both
+
 ROWS: dict[str, Callable] = {
     "restore --no-undo": restore_no_undo,
     "restore --other-camera": restore_other_camera,
@@ -217,8 +219,8 @@ ROWS: dict[str, Callable] = {
     **{f"{c} --prompt": prompt_row(c) for c in RUNS},
     **{f"{c} --timeout": timeout_row(c) for c in RUNS},
     **{f"{c} --log": log_row(c) for c in RUNS},
-    **{f"{c} backup": positional_and_model(c) for c in RUNS},
-    **{f"{c} --model": positional_and_model(c) for c in RUNS},
+    **{f"{c} backup": SHOWN_TOGETHER[c] for c in RUNS},
+    **{f"{c} --model": SHOWN_TOGETHER[c] for c in RUNS},
     **{f"{c} --partitions": partitions_row(c) for c in RUNS},
     **{f"{c} --image": image_row(c) for c in RUNS},
     **{f"{c} --ram": ram_row(c) for c in RUNS},

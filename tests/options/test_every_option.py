@@ -42,9 +42,21 @@ def test_every_parsed_option_has_a_row():
     assert parsed_options() == set(ROWS), parsed_options() ^ set(ROWS)
 
 
-@pytest.mark.parametrize("row", sorted(ROWS))
+def _runs() -> dict[str, Callable]:
+    """One run per check: options that one run shows (--start and --length, a positional and
+    the option beside it) share it, named after all of them."""
+    shared: dict[int, list[str]] = {}
+    for row in sorted(ROWS):
+        shared.setdefault(id(ROWS[row]), []).append(row)
+    return {" + ".join(rows): ROWS[rows[0]] for rows in shared.values()}
+
+
+RUNS = _runs()
+
+
+@pytest.mark.parametrize("row", sorted(RUNS))
 def test_the_option_does_what_it_says(row, cam, image, tmp_path, request):
-    check = ROWS[row]
+    check = RUNS[row]
     if row.startswith("sd-collect"):
         check(cam, image, tmp_path, request.getfixturevalue("sd_backup"))
     elif row.startswith(("verify", "restore", "sd-prepare --restore", "sd-prepare --partitions")):

@@ -263,6 +263,7 @@ def test_what_restore_overwrote_is_kept_and_can_be_put_back(
     assert not (tmp_path / "rec3" / "undo").exists() and emu.flash.data == original
 
 
+@pytest.mark.slow  # (10 s; line faults in the default run: the backup's own tests)
 def test_through_a_noisy_line_the_flash_still_ends_equal(
     emulator, open_port, original, hacked, backup_dir, tmp_path
 ):
