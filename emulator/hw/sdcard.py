@@ -64,6 +64,14 @@ class SdCard:
         start = fat32.partition_start(self.read(0, 1))
         return fat32.boot_sector(self.read(start, 1), start)
 
+    def has_fat(self) -> bool:
+        """Does the card hold a FAT32 file system U-Boot can read (its boot sector)?"""
+        try:
+            self._volume()
+            return True
+        except fat32.FatError:
+            return False
+
     def _chain(self, vol: fat32.Volume, first: int, most: int = 1 << 20) -> list[int]:
         chain: list[int] = []
         cluster: Optional[int] = first
@@ -122,23 +130,8 @@ class SdCard:
         """The names (long and short, upper case) in the root directory of the card's FAT32
         file system, or None if the card has none that U-Boot could read."""
         try:
-            start = fat32.partition_start(self.read(0, 1))
-            vol = fat32.boot_sector(self.read(start, 1), start)
-            names: set[str] = set()
-            cluster: Optional[int] = vol.root_cluster
-            for _ in range(4096):
-                if cluster is None:
-                    break
-                data = self.read(vol.cluster_sector(cluster), vol.sectors_per_cluster)
-                found, end = fat32.named_entries(data)
-                names.update(n.upper() for n, _ in found)
-                if end:
-                    break
-                sector, off = vol.fat_entry_sector(cluster)
-                cluster = fat32.check_next(
-                    cluster, fat32.entry_value(self.read(sector, 1), off), vol
-                )
-            return names
+            vol = self._volume()
+            return {n.upper() for n, _ in self._entries(vol, vol.root_cluster)}
         except fat32.FatError:
             return None
 

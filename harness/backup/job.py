@@ -83,7 +83,7 @@ class Backup:
         if self.guard is None:
             return False
         try:
-            sdfile = find_card(self.keeper, self.plan, self.manifest, say=self.say)
+            sdfile = find_card(self.keeper, self.plan, say=self.say)
         except SdUnavailable as exc:
             if self.plan.via == "sd":
                 raise

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 from typing import Optional
 
@@ -71,12 +70,3 @@ class Manifest:
         except OSError:
             return False
         return hashlib.sha256(data).hexdigest() == entry["sha256"]
-
-    # -- the camera ---------------------------------------------------------------------------
-    def flash_bytes(self) -> Optional[int]:
-        """The flash size `sf probe` reported, if it did."""
-        for line in self.data.get("flash", []):
-            m = re.search(r"total size (\d+) MiB", line)
-            if m:
-                return int(m.group(1)) << 20
-        return None

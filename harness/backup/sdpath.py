@@ -26,7 +26,7 @@ from harness.sd.staging import NAME
 Progress = Callable[[Region], Optional[Callable[[int], None]]]
 
 
-def find_card(keeper: SessionKeeper, plan: Plan, manifest: Manifest, say=print) -> SdFile:
+def find_card(keeper: SessionKeeper, plan: Plan, say=print) -> SdFile:
     """The prepared file on the camera's card, for this camera's flash; SdUnavailable if
     there is none (no mmc, no card, no file, or one prepared for another flash size)."""
     console = keeper.console
@@ -37,7 +37,7 @@ def find_card(keeper: SessionKeeper, plan: Plan, manifest: Manifest, say=print) 
         timeout=keeper.timeout,
         say=say,
     )
-    flash = manifest.flash_bytes()
+    flash = keeper.identity.flash_bytes if keeper.identity is not None else None
     if flash is not None and flash != sdfile.header.flash_size:
         raise SdUnavailable(
             f"{NAME} was prepared for {sdfile.header.flash_size >> 20} MiB of flash; this "

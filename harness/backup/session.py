@@ -11,6 +11,7 @@ later restore, receive it and ask nothing else of each other.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Protocol, TypeVar
@@ -53,6 +54,16 @@ class Identity:
 
     def as_dict(self) -> dict:
         return {"uboot_version": self.uboot_version, "flash": self.flash}
+
+    @property
+    def flash_bytes(self) -> Optional[int]:
+        """The flash size `sf probe` reported (MStar's `total size N MiB`, the generic
+        driver's `total N MiB`), if it did."""
+        for line in self.flash:
+            m = re.search(r"total (?:size )?(\d+) MiB", line)
+            if m:
+                return int(m.group(1)) << 20
+        return None
 
 
 class SessionKeeper:

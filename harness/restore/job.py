@@ -132,7 +132,7 @@ class FlashJob:
 
     def start(self) -> None:
         identity = self.keeper.start()
-        flash = _flash_size(identity.flash)
+        flash = identity.flash_bytes
         end = max(i.partition.end for i in self.images)
         if flash is not None and end > flash:
             raise VerifyFailed(
@@ -343,13 +343,3 @@ class Restore(FlashJob):
         line["time"] = round(time.time(), 3)
         with open_append(self.journal_path) as f:
             f.write((json.dumps(line) + "\n").encode())
-
-
-def _flash_size(lines: list[str]) -> Optional[int]:
-    import re
-
-    for line in lines:
-        m = re.search(r"total (?:size )?(\d+) MiB", line)
-        if m:
-            return int(m.group(1)) << 20
-    return None

@@ -13,7 +13,6 @@ from emulator.hw.sdcard import SdCard
 from emulator.uboot.commands import CMD_RET_FAILURE, CMD_RET_SUCCESS, CMD_RET_USAGE, handles
 from emulator.uboot.commands.mmc import _init, _usable, print_size
 from emulator.uboot.target import Target
-from harness.sd import fat32
 
 
 def _card(target: Target, iface: str, spec: str) -> Optional[SdCard]:
@@ -36,21 +35,21 @@ def _card(target: Target, iface: str, spec: str) -> Optional[SdCard]:
     return card
 
 
-def _has_fat(target: Target, card: SdCard) -> bool:
-    try:
-        card.listing("")
-        return True
-    except fat32.FatError:
+def _volume(target: Target, argv: list[str]) -> Optional[SdCard]:
+    """The card of `argv[1:3]` with a FAT file system, or None after printing why not."""
+    card = _card(target, argv[1], argv[2])
+    if card is not None and not card.has_fat():
         target.out("** Unrecognized filesystem type **\n")
-        return False
+        return None
+    return card
 
 
 @handles("fatls")
 def do_fatls(target: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 3:
         return CMD_RET_USAGE
-    card = _card(target, argv[1], argv[2])
-    if card is None or not _has_fat(target, card):
+    card = _volume(target, argv)
+    if card is None:
         return CMD_RET_FAILURE
     entries = card.listing(argv[3] if len(argv) > 3 else "")
     if entries is None:
@@ -71,8 +70,8 @@ def do_fatls(target: Target, argv: list[str], repeat: bool) -> int:
 def do_fatsize(target: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 4:
         return CMD_RET_USAGE
-    card = _card(target, argv[1], argv[2])
-    if card is None or not _has_fat(target, card):
+    card = _volume(target, argv)
+    if card is None:
         return CMD_RET_FAILURE
     entry = card.find(argv[3])
     if entry is None:
@@ -85,8 +84,8 @@ def do_fatsize(target: Target, argv: list[str], repeat: bool) -> int:
 def do_fatload(target: Target, argv: list[str], repeat: bool) -> int:
     if len(argv) < 5:
         return CMD_RET_USAGE
-    card = _card(target, argv[1], argv[2])
-    if card is None or not _has_fat(target, card):
+    card = _volume(target, argv)
+    if card is None:
         return CMD_RET_FAILURE
     addr = target.hexarg(argv[3])
     name = argv[4]
