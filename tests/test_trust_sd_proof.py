@@ -130,11 +130,11 @@ def test_a_chain_into_free_space_holding_a_forged_block(parts, tmp_path):
     )
     first_sector = 1 + FIRST
     head = b"".join(
-        bytes(card.data[card.cluster_offset(ours[s // SPC]) + (s % SPC) * 512 :][:512])
+        bytes(memoryview(card.data)[card.cluster_offset(ours[s // SPC]) + (s % SPC) * 512 :][:512])
         for s in range(first_sector, lo * SPC)
     )
     tail = b"".join(
-        bytes(card.data[card.cluster_offset(ours[s // SPC]) + (s % SPC) * 512 :][:512])
+        bytes(memoryview(card.data)[card.cluster_offset(ours[s // SPC]) + (s % SPC) * 512 :][:512])
         for s in range((hi + 1) * SPC, first_sector + 2048)
     )
     middle = USER[: n * SPC * 512]
@@ -199,7 +199,7 @@ def test_a_block_of_the_file_itself_crafted_to_the_patterns_crc(parts, tmp_path)
     ours = card.chain("UBDUMP.BIN")
     lo, hi = block_clusters(ours)
     first_sector = 1 + FIRST
-    file_id = bytes(card.data[card.cluster_offset(ours[0]) + 12 :][:16])
+    file_id = bytes(memoryview(card.data)[card.cluster_offset(ours[0]) + 12 :][:16])
     offsets = [
         card.cluster_offset(ours[s // SPC]) + (s % SPC) * 512
         for s in range(first_sector, first_sector + 2048)
