@@ -40,6 +40,10 @@ class FlashSpec:
     erase_size: int = 0x10000
     probe_lines: tuple[str, ...] = ()
     read_bytes_per_s: float = 0.0
+    block_erase_s: float = 0.0  # typical time to erase one erase block
+    page_program_s: float = 0.0  # typical time to program one page
+    page_size: int = 256
+    chip: str = ""  # the part, as the vendor's driver names it
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,10 @@ def _from_dict(raw: dict[str, Any], base: Path) -> Profile:
         erase_size=_int(fl.get("erase_size", 0x10000)),
         probe_lines=tuple(fl.get("probe_lines", ())),
         read_bytes_per_s=float(fl.get("read_bytes_per_s", 0.0)),
+        block_erase_s=float(fl.get("block_erase_s", 0.0)),
+        page_program_s=float(fl.get("page_program_s", 0.0)),
+        page_size=_int(fl.get("page_size", 256)),
+        chip=str(fl.get("chip", "")),
     )
     if flash.kind not in ("spi", "mapped"):
         raise ValueError(f"flash kind {flash.kind!r}")

@@ -10,7 +10,12 @@ left half done, as on a NOR chip that loses power while it works: an erase has s
 part of the block's bits to 1, a program has cleared a random part of the bits it was to
 clear (random per seed and place); then PowerCut is raised, and the board cuts the power.
 (An exception, not a callback to the board: a flash that held the board would keep every
-emulator alive until the cycle collector runs, 80 MiB each.)"""
+emulator alive until the cycle collector runs, 80 MiB each.)
+
+Erase and program take the chip's typical times (the profile's `block_erase_s` per erase
+block, `page_program_s` per page), spent in `wait` (the board's: only a paced emulator
+spends them) before the operation's result is in the array: power lost or a reset during
+that time leaves the same mixed state as an armed cut."""
 
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ import os
 import random
 from pathlib import Path
 from typing import Callable, Optional
+
+Wait = Callable[[float], None]
+Mixed = Callable[[int, int, int], int]
 
 from emulator.profile import FlashSpec
 from emulator.wire.events import PowerCut
@@ -75,15 +83,9 @@ class Flash:
     def read(self, offset: int, length: int) -> bytes:
         return bytes(self.data[offset : offset + length])
 
-    def _cut(self, offset: int, mixed: Callable[[int, int, int], int], length: int) -> None:
-        """The armed cut, if this operation is the one: left half done, then power off."""
-        if self.cut_in is None:
-            return
-        if self.cut_in > 0:
-            self.cut_in -= 1
-            return
-        self.cut_in = None
-        self.cuts += 1
+    def _half_done(self, offset: int, length: int, mixed: Mixed) -> None:
+        """The operation at `offset` stopped part way: each bit either changed or not
+        (random per seed and place); counted once it is in place."""
         rng = random.Random(self.seed * 1_000_003 + offset)
         cur = self.data[offset : offset + length]
         mask = rng.randbytes(length)
@@ -91,18 +93,42 @@ class Flash:
             mixed(c, m, i) for i, (c, m) in enumerate(zip(cur, mask))
         )
         self._through(offset, length)
-        raise PowerCut(f"power cut in the flash operation at 0x{offset:x}")
+        self.cuts += 1
 
-    def erase(self, offset: int, length: int) -> None:
+    def _work(self, offset: int, length: int, mixed: Mixed, seconds: float, wait: Wait) -> None:
+        """The chip at work: the armed cut if this operation is the one, else its time,
+        interrupted (power, reset) like a cut."""
+        if self.cut_in is not None:
+            if self.cut_in > 0:
+                self.cut_in -= 1
+            else:
+                self.cut_in = None
+                self._half_done(offset, length, mixed)
+                raise PowerCut(f"power cut in the flash operation at 0x{offset:x}")
+        try:
+            wait(seconds)
+        except BaseException:
+            self._half_done(offset, length, mixed)
+            raise
+
+    def erase_seconds(self, length: int) -> float:
+        return length / self.spec.erase_size * self.spec.block_erase_s
+
+    def program_seconds(self, length: int) -> float:
+        return -(-length // self.spec.page_size) * self.spec.page_program_s
+
+    def erase(self, offset: int, length: int, wait: Wait = lambda s: None) -> None:
         if self.writable:
-            self._cut(offset, lambda c, m, i: c | m, length)  # some bits already set
+            mixed: Mixed = lambda c, m, i: c | m  # noqa: E731  some bits already set
+            self._work(offset, length, mixed, self.erase_seconds(length), wait)
             self.data[offset : offset + length] = b"\xff" * length
             self._through(offset, length)
 
-    def program(self, offset: int, data: bytes) -> None:
+    def program(self, offset: int, data: bytes, wait: Wait = lambda s: None) -> None:
         """NOR programming can only clear bits."""
         if self.writable:
-            self._cut(offset, lambda c, m, i: c & (data[i] | m), len(data))  # some cleared
+            mixed: Mixed = lambda c, m, i: c & (data[i] | m)  # noqa: E731  some cleared
+            self._work(offset, len(data), mixed, self.program_seconds(len(data)), wait)
             cur = self.data[offset : offset + len(data)]
             self.data[offset : offset + len(data)] = bytes(a & b for a, b in zip(cur, data))
             self._through(offset, len(data))

@@ -57,8 +57,8 @@ def _read_write(target: Target, args: list[str]) -> int:
         return CMD_RET_FAILURE
     if args[0] == "update":
         data = _memory(target, addr, length)
-        fl.erase(offset, length)
-        fl.program(offset, data)
+        fl.erase(offset, length, target.busy)
+        fl.program(offset, data, target.busy)
         target.out(f"\r{length} bytes written, 0 bytes skipped in 0.0s, speed {length} B/s\n")
         return CMD_RET_SUCCESS
     ok = length > 0
@@ -73,7 +73,7 @@ def _read_write(target: Target, args: list[str]) -> int:
         word = "Read"
     else:
         if ok:
-            fl.program(offset, _memory(target, addr, length))
+            fl.program(offset, _memory(target, addr, length), target.busy)
         word = "Written"
     reply = target.profile.sf_reply.format(
         length=length,
@@ -114,7 +114,7 @@ def _erase(target: Target, args: list[str]) -> int:
         target.out("SF: Erase offset/length not multiple of erase size\n")
         target.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: ERROR\n")
         return CMD_RET_FAILURE
-    fl.erase(offset, length)
+    fl.erase(offset, length, target.busy)
     target.out(f"SF: {length} bytes @ {c_hash_x(offset)} Erased: OK\n")
     return CMD_RET_SUCCESS
 
