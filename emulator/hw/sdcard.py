@@ -97,7 +97,7 @@ class SdCard:
         out: list[tuple[str, fat32.DirEntry]] = []
         for c in self._chain(vol, cluster, 4096):
             found, end = fat32.named_entries(
-                self.read(vol.cluster_sector(c), vol.sectors_per_cluster)
+                self.read(vol.cluster_sector(c), vol.sectors_per_cluster), downcase=True
             )
             out += found
             if end:

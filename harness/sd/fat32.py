@@ -183,9 +183,13 @@ def display_name(short: str, case: int = 0) -> str:
     return f"{base}.{ext}" if ext else base
 
 
-def named_entries(data: bytes) -> tuple[list[tuple[str, DirEntry]], bool]:
+def named_entries(
+    data: bytes, downcase: bool = False
+) -> tuple[list[tuple[str, DirEntry]], bool]:
     """Like directory_entries, each with its long name (VFAT) when one precedes it, else its
-    short name as `NAME.EXT`. A long name whose pieces do not fit together is ignored."""
+    short name as `NAME.EXT`. With `downcase`, every name in lower case, as U-Boot 2015.01
+    shows them (fs/fat/fat.c get_name() and get_vfatname() both call downcase()). A long
+    name whose pieces do not fit together is ignored."""
     out: list[tuple[str, DirEntry]] = []
     pieces: dict[int, str] = {}
     for off in range(0, len(data) - DIRENT + 1, DIRENT):
@@ -207,7 +211,7 @@ def named_entries(data: bytes) -> tuple[list[tuple[str, DirEntry]], bool]:
             long = "".join(pieces[i] for i in sorted(pieces))
             if not long or sorted(pieces) != list(range(1, len(pieces) + 1)):
                 long = display_name(e.name, raw[12])
-            out.append((long, e))
+            out.append((long.lower() if downcase else long, e))
         pieces.clear()
     return out, False
 

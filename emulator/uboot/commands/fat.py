@@ -103,6 +103,9 @@ def do_fatload(target: Target, argv: list[str], repeat: bool) -> int:
     sd = target.profile.sd
     assert sd is not None
     target.busy(n / sd.read_bytes_per_s)
+    if want and n != want:  # fs/fs.c fs_read(): a length given and not read whole fails
+        target.out(f"** Unable to read file {name} **\n")  # (what was read stays in RAM)
+        return CMD_RET_FAILURE
     ms = int(n * 1000 / sd.read_bytes_per_s)
     rate = f" ({print_size(n * 1000 // ms)}/s)" if ms else ""
     target.out(f"{n} bytes read in {ms} ms{rate}\n")
