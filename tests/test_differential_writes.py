@@ -31,7 +31,7 @@ from emulator.profile import load
 from tests.support import sdcards
 from tests.support.differential import Step, Typist
 from tests.support.targets import stop_at_prompt, vendor_build
-from tests.test_differential import ORACLE_DATA
+from tests.test_differential import ORACLE_DATA, report
 
 LINES = int(os.environ.get("DIFF_WRITES", "80"))
 P = b"MStar # "
@@ -172,10 +172,6 @@ def run(tmp_path: Path, seed: int, count: int) -> list[str]:
         first = next(i for i, (v, e) in enumerate(zip(vendor, ours)) if v != e)
         problems.append(f"the flashes differ, first at 0x{first:x}")
     return problems
-
-
-def report(problems: list[str]) -> str:
-    return f"{len(problems)} differences:\n" + "\n".join(problems[:8])
 
 
 def test_writes_mmc_and_fat_as_the_vendor_build(tmp_path):

@@ -24,11 +24,11 @@ import random
 from pathlib import Path
 from typing import Callable, Optional
 
-Wait = Callable[[float], None]
-Mixed = Callable[[int, int, int], int]
-
 from emulator.profile import FlashSpec
 from emulator.wire.events import PowerCut
+
+Wait = Callable[[float], None]
+Mixed = Callable[[int, int, int], int]
 
 
 class ImageError(ValueError):

@@ -183,9 +183,7 @@ def display_name(short: str, case: int = 0) -> str:
     return f"{base}.{ext}" if ext else base
 
 
-def named_entries(
-    data: bytes, downcase: bool = False
-) -> tuple[list[tuple[str, DirEntry]], bool]:
+def named_entries(data: bytes, downcase: bool = False) -> tuple[list[tuple[str, DirEntry]], bool]:
     """Like directory_entries, each with its long name (VFAT) when one precedes it, else its
     short name as `NAME.EXT`. With `downcase`, every name in lower case, as U-Boot 2015.01
     shows them (fs/fat/fat.c get_name() and get_vfatname() both call downcase()). A long
