@@ -89,6 +89,19 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
             )
         c.set_defaults(run=run_verify if name == "verify" else run_restore)
 
+    u = sub.add_parser(
+        "sd-undo",
+        help="fetch the old blocks a restore --via sd kept on the card into its undo directory",
+    )
+    u.add_argument(
+        "card_file", type=Path, metavar="CARD/UBRESTOR.BIN", help="the file on the card (mounted)"
+    )
+    u.add_argument(
+        "undo_dir", type=Path, metavar="UNDO_DIR", help="the restore's undo directory (undo.json)"
+    )
+    u.add_argument("--model", type=model, default="y203c", help=models_help())
+    u.set_defaults(run=run_sd_undo)
+
 
 def _images(args: argparse.Namespace):
     from harness.camera.partitions import model_table
@@ -194,12 +207,37 @@ def run_restore(args: argparse.Namespace) -> int:
         summary = job.run()
     kept = ""
     if job.undo is not None and job.undo.blocks:
+        on_card = sum(1 for b in job.undo.blocks.values() if b.get("on_card"))
+        first = (
+            f"with the card in this PC, uboot-dump sd-undo CARD/UBRESTOR.BIN "
+            f"{job.undo.directory}, then "
+            if on_card
+            else ""
+        )
         kept = (
-            f"; what they held before: {job.undo.directory} (put it back with uboot-dump "
-            f"restore --port PORT --model {args.model} {job.undo.directory})"
+            f"; what they held before: {job.undo.directory}"
+            + (f" ({on_card} blocks of it on the card's UBRESTOR.BIN)" if on_card else "")
+            + f" (put it back with {first}uboot-dump restore --port PORT --model "
+            f"{args.model} {job.undo.directory})"
         )
     print(
         f"{summary.blocks} blocks: {summary.equal} equal, {len(summary.written)} written, "
         f"{len(summary.erased)} erased only; journal: {job.journal_path}{kept}"
+    )
+    return 0
+
+
+def run_sd_undo(args: argparse.Namespace) -> int:
+    from harness.restore.undo import LIST, fetch_from_card
+
+    if not args.card_file.is_file():
+        raise UsageError(f"{args.card_file} is not a file")
+    if not (args.undo_dir / LIST).is_file():
+        raise UsageError(f"{args.undo_dir} has no {LIST}: give a restore's undo directory")
+    n = fetch_from_card(args.undo_dir, args.card_file, args.model)
+    print(
+        f"{n} blocks from {args.card_file} into {args.undo_dir} (each checked by its crc32); "
+        f"put them back with uboot-dump restore --port PORT --model {args.model} "
+        f"{args.undo_dir}"
     )
     return 0

@@ -25,7 +25,7 @@ from harness.base.errors import CommandFailed, OtherCamera, SdUnavailable, Verif
 from harness.base.safeio import open_append
 from harness.camera.memory import MemoryMap, memory_map
 from harness.camera.partitions import model_table
-from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy
+from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy, SdWriteGuard
 from harness.console.session import Console, Garbled
 from harness.link.transport import Transport
 from harness.read.reader import MemoryReader
@@ -33,6 +33,7 @@ from harness.restore.images import ERASE, PartitionImage
 from harness.restore.loader import load
 from harness.restore.undo import UndoLog
 from harness.sd import finder
+from harness.sd.copier import SdCopy
 from harness.sd.fat32 import SECTOR
 from harness.sd.finder import RamWindows, RestoreFile
 from harness.sd.restorefile import RESTORE_NAME
@@ -110,7 +111,11 @@ class FlashJob:
             if writes
             else None
         )
-        policy = ReadOnlyPolicy(ram_window=self.window, flash_guard=self.guard)
+        # the undo area of UBRESTOR.BIN: written as the backup's SD path writes UBDUMP.BIN
+        self.sd_guard = SdWriteGuard() if writes and via != "line" else None
+        policy = ReadOnlyPolicy(
+            ram_window=self.window, flash_guard=self.guard, sd_guard=self.sd_guard
+        )
         self.check_memory(memory_map(model))
         self.keeper = SessionKeeper(
             transport,
@@ -230,15 +235,36 @@ class Restore(FlashJob):
         for n, i in enumerate(todo):
             offset, data = blocks[i]
             if self.undo is not None and not self.undo.has(offset):
-                old = MemoryReader(console).read_chunk(self.copy + offset - p.offset, ERASE)
-                if zlib.crc32(old) != crcs[i]:
-                    raise VerifyFailed(f"the old content of 0x{offset:x} changed while read")
-                self.undo.keep(offset, old)  # before the erase
+                self._keep(console, self.copy + offset - p.offset, offset, crcs[i])
             self._write(console, offset, data, wanted[i])
             (summary.erased if data == b"\xff" * len(data) else summary.written).add(offset)
             self._record(p.name, offset, crcs[i], wanted[i])
             if bar is not None:
                 bar((n + 1) * ERASE)
+
+    def _keep(self, console: Console, ram: int, offset: int, crc: int) -> None:
+        """The block's old content (in RAM at `ram`, its crc32 `crc`) kept before its erase:
+        on the card's UBRESTOR.BIN (its undo area, proven sector by sector as the backup's
+        SD path proves UBDUMP.BIN's) or, over the line, read with md to the PC."""
+        assert self.undo is not None
+        if self.card is not None and self.sd_guard is not None:
+            self._card_session(console)
+            area = finder.UndoArea(self.card)
+            copy = SdCopy(console, self.card_windows, area, self.sd_guard,
+                          timeout=self.keeper.timeout, name=RESTORE_NAME)  # fmt: skip
+            copy.copy_block(ram, offset, ERASE, crc)
+            self.undo.keep_on_card(offset, ERASE, crc, self.card.header.file_id)
+            return
+        old = MemoryReader(console).read_chunk(ram, ERASE)
+        if zlib.crc32(old) != crc:
+            raise VerifyFailed(f"the old content of 0x{offset:x} changed while read")
+        self.undo.keep(offset, old)  # before the erase
+
+    def _card_session(self, console: Console) -> None:
+        """The card selected in this session (again, after a reset)."""
+        if console is not self._card_console:
+            finder.select_card(console)
+            self._card_console = console
 
     def _write(self, console: Console, offset: int, data: bytes, crc: int) -> None:
         """One block: staged and proven, erased, written, read back. A damaged exchange of
@@ -319,9 +345,7 @@ class Restore(FlashJob):
 
     def _from_card(self, console: Console, offset: int) -> None:
         assert self.card is not None
-        if console is not self._card_console:  # a new session after a reset: select it again
-            finder.select_card(console)
-            self._card_console = console
+        self._card_session(console)
         card = finder.CardReader(console, MemoryReader(console), self.keeper.timeout)
         addr = self.stage
         for piece in self.card.pieces(offset, ERASE):

@@ -11,7 +11,7 @@ from typing import Callable, Iterator, Optional
 
 from harness.base.errors import OutputError, UsageError
 from harness.base.safeio import refuse_link, write_pieces
-from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
+from harness.sd.restorefile import RESTORE_NAME, RestoreHeader, undo_pattern
 from harness.sd.staging import NAME, Header, pattern
 
 PIECE = 2048  # sectors generated and written at a time
@@ -79,6 +79,7 @@ def prepare_restore(
         yield header.pack()
         for _, data in extents:
             yield data
+        yield from undo_pattern(header)  # where the flash's old blocks are kept
 
     _write(path, existing, header.file_bytes, pieces())
     return path

@@ -28,7 +28,7 @@ from harness.console.session import Console, Garbled
 from harness.read.journal import Entry, Journal
 from harness.read.reader import DEFAULT_CHUNK, MemoryReader
 from harness.sd.fat32 import SECTOR, Run
-from harness.sd.finder import CardReader, RamWindows, SdFile
+from harness.sd.finder import CardReader, RamWindows, SdFile, UndoArea
 from harness.sd.staging import NAME, pattern
 
 ROUNDS = 6
@@ -83,14 +83,16 @@ class SdCopy:
         self,
         console: Console,
         layout: RamWindows,
-        sdfile: SdFile,
+        sdfile: SdFile | UndoArea,
         guard: SdWriteGuard,
         *,
         chunk: int = DEFAULT_CHUNK,
         timeout: float = 10.0,
+        name: str = NAME,
     ):
         self.layout = layout
         self.file = sdfile
+        self.name = name  # the file, as messages name it
         self.guard = guard
         self.chunk = chunk
         self.timeout = timeout
@@ -186,7 +188,7 @@ class SdCopy:
                 continue
             card = self.file.pieces(first + lo, 1)[0].card_sector
             raise SdUnavailable(
-                f"sectors {first + lo + 1}..{first + hi} of {NAME} (from card sector "
+                f"sectors {first + lo + 1}..{first + hi} of {self.name} (from card sector "
                 f"{card}) match the pattern's crc32 as a whole but not in part: they hold "
                 "something else (a crafted or cross-linked card), so they are not written; "
                 "repair the card (fsck.vfat, chkdsk) and prepare it again (sd-prepare --force)"
@@ -232,7 +234,7 @@ class SdCopy:
         if hi - lo == 1:
             card = self.file.pieces(first + lo, 1)[0].card_sector
             raise SdUnavailable(
-                f"sector {first + lo + 1} of {NAME} (card sector {card}) holds neither its "
+                f"sector {first + lo + 1} of {self.name} (card sector {card}) holds neither its "
                 "pattern nor the flash's data: something else wrote to the file, so it is "
                 "not written; prepare the card again (sd-prepare --force)"
             )

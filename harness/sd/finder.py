@@ -157,6 +157,32 @@ class RestoreFile:
         first = self.header.data_sector(flash_offset)
         return fat32.pieces(list(self.runs), 1 + first, length // SECTOR)
 
+    def undo_pieces(self, flash_offset: int, length: int) -> list[Run]:
+        """Where the file keeps the old content of flash_offset .. + length, numbered as
+        the flash's sectors (file_sector 1 + n stands for flash sector n), the way the SD
+        copy numbers UBDUMP.BIN's: so the copy writes there as it writes a backup."""
+        first = self.header.undo_sector(flash_offset)
+        shift = flash_offset // SECTOR - first
+        return [
+            Run(r.file_sector + shift, r.card_sector, r.count)
+            for r in fat32.pieces(list(self.runs), 1 + first, length // SECTOR)
+        ]
+
+
+@dataclass(frozen=True)
+class UndoArea:
+    """UBRESTOR.BIN's undo area as the SD copy (copier.SdCopy) sees a file: data sectors
+    numbered as the flash's, each holding its pattern until written."""
+
+    file: RestoreFile
+
+    @property
+    def header(self) -> RestoreHeader:
+        return self.file.header
+
+    def pieces(self, data_sector: int, count: int) -> list[Run]:
+        return self.file.undo_pieces(data_sector * SECTOR, count * SECTOR)
+
 
 def locate_restore(
     console: Console,

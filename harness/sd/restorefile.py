@@ -6,7 +6,12 @@ Sector 0 is a header (magic, version, a random file id, the model, the extents o
 carries as (offset, size, crc32 of their bytes), its own CRC): a restore uses the file only
 for extents whose crc32 is that of its own images; the data sectors that follow hold the extents'
 bytes one after the other. Nothing in it is trusted: the camera's crc32 of each block it
-reads from the card must equal the crc32 the PC computes from the backup. Pure."""
+reads from the card must equal the crc32 the PC computes from the backup.
+
+Then the undo area, as large as the data: where restore keeps the flash's old content of a
+block before it erases it. Until then each of its sectors holds the pattern of UBDUMP.BIN's
+staging (the file id and the number of the flash sector it stands for), which the camera
+must show before restore may `mmc write` there, as the backup's SD path does. Pure."""
 
 from __future__ import annotations
 
@@ -16,10 +21,11 @@ import zlib
 from dataclasses import dataclass
 
 from harness.sd.fat32 import SECTOR
+from harness.sd.staging import pattern
 
 RESTORE_NAME = "UBRESTOR.BIN"
 MAGIC = b"UBRESThd"
-VERSION = 1
+VERSION = 2  # 2: with the undo area
 MAX_EXTENTS = 16
 _HEAD = struct.Struct("<8sI16s16sI")  # magic, version, id, model, extents
 _EXTENT = struct.Struct("<III")
@@ -81,7 +87,11 @@ class RestoreHeader:
 
     @property
     def file_bytes(self) -> int:
-        return SECTOR + self.data_bytes
+        return SECTOR + 2 * self.data_bytes
+
+    def undo_sector(self, flash_offset: int) -> int:
+        """The data sector (as data_sector counts) that keeps this flash byte's old content."""
+        return self.data_bytes // SECTOR + self.data_sector(flash_offset)
 
     def data_sector(self, flash_offset: int) -> int:
         """The data sector (0 = the first after the header) that holds this flash byte."""
@@ -93,8 +103,15 @@ class RestoreHeader:
         raise KeyError(f"flash 0x{flash_offset:x} is not in {RESTORE_NAME}")
 
 
+def undo_pattern(header: RestoreHeader) -> list[bytes]:
+    """The undo area of a fresh file, per extent: the pattern of its flash sectors."""
+    return [
+        pattern(header.file_id, off // SECTOR, size // SECTOR) for off, size, _ in header.extents
+    ]
+
+
 def file_bytes(header: RestoreHeader, data: list[bytes]) -> bytes:
-    """The whole file: the header, then each extent's bytes."""
+    """The whole file: the header, each extent's bytes, then the undo area."""
     if [len(d) for d in data] != [size for _, size, _ in header.extents]:
         raise ValueError("one data piece per extent, of its size")
-    return header.pack() + b"".join(data)
+    return header.pack() + b"".join(data) + b"".join(undo_pattern(header))

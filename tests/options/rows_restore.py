@@ -208,7 +208,40 @@ def restore_no_undo(cam, image, tmp, backup):
 
 SHOWN_TOGETHER = {c: positional_and_model(c) for c in RUNS}  # one run shows both
 
+
+def sd_undo_row(cam, image, tmp):
+    """The block undo.json keeps on the card, fetched from the card's UBRESTOR.BIN into
+    UNDO_DIR; --model is the undo list's (another model's is refused); a missing file or a
+    directory without undo.json is refused."""
+    import json
+    import zlib
+
+    from harness.sd.restorefile import RestoreHeader, file_bytes
+
+    data = bytes(range(256)) * 256
+    header = RestoreHeader.new("y203c", [(ROOTFS[0], data)])
+    old = bytes(reversed(data))
+    raw = bytearray(file_bytes(header, [data]))
+    at = 512 * (1 + header.undo_sector(ROOTFS[0]))
+    raw[at : at + len(old)] = old  # what the camera copied there before the erase
+    card = tmp / "UBRESTOR.BIN"
+    card.write_bytes(bytes(raw))
+    undo = tmp / "undo"
+    undo.mkdir()
+    block = {"offset": ROOTFS[0], "size": len(old), "crc32": f"{zlib.crc32(old):08x}",
+             "file": f"0x{ROOTFS[0]:08x}.bin", "on_card": header.file_id.hex()}  # fmt: skip
+    (undo / "undo.json").write_text(json.dumps({"model": "y203c", "blocks": [block]}))
+    assert code(uboot_dump("sd-undo", str(card), str(undo), "--model", "h201c")) == 2
+    assert code(uboot_dump("sd-undo", str(tmp / "none.bin"), str(undo))) == 2
+    assert code(uboot_dump("sd-undo", str(card), str(tmp))) == 2
+    ok("sd-undo", str(card), str(undo), "--model", "y203c")
+    assert (undo / block["file"]).read_bytes() == old
+
+
 ROWS: dict[str, Callable] = {
+    "sd-undo card_file": sd_undo_row,
+    "sd-undo undo_dir": sd_undo_row,
+    "sd-undo --model": sd_undo_row,
     "restore --no-undo": restore_no_undo,
     "restore --other-camera": restore_other_camera,
     "restore --via": restore_via,

@@ -85,12 +85,29 @@ def test_the_half_done_block_is_neither_old_nor_new(emulator, hacked, original):
     assert all(h & n == n for h, n in zip(half, new))  # only bits the program clears are clear
 
 
+def kept_on_card(undo, card, old: bytes, where) -> None:
+    """Every block undo.json keeps on the card holds `old`'s bytes there."""
+    import json
+
+    from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
+    from tests.support import sdcards
+
+    data = sdcards.mread(card, RESTORE_NAME)
+    header = RestoreHeader.unpack(data[:512])
+    blocks = json.loads((undo / "undo.json").read_text())["blocks"]
+    assert blocks and all(b["on_card"] == header.file_id.hex() for b in blocks), where
+    for b in blocks:
+        at = 512 * (1 + header.undo_sector(b["offset"]))
+        assert data[at : at + ERASE] == old[b["offset"] : b["offset"] + ERASE], (where, b)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("via, runs", [("line", 30), ("sd", 25)])
 def test_power_cuts_at_random_moments(original, hacked, backup_dir, tmp_path, via, runs, request):
     """55 random moments in all (30 over the line, 25 from the card); each camera is made
-    and let go in its run (a DRAM of 64 MiB each)."""
+    and let go in its run (a DRAM of 64 MiB each). From the card the old blocks are kept in
+    its undo area: each must hold the block as it was before the restore, cut or not."""
     from emulator import Emulator
     from harness.link.transport import Transport
 
@@ -111,12 +128,15 @@ def test_power_cuts_at_random_moments(original, hacked, backup_dir, tmp_path, vi
             t = Transport(emu.port)
             try:
                 images = from_backup(backup_dir, "y203c", chosen(TABLE, None))
+                undo = work / "undo" if sd is not None else None
                 Restore(t, images, work, model="y203c", timeout=3.0, power_timeout=30,
-                        say=lambda s: None, via=via).run()  # fmt: skip
+                        say=lambda s: None, via=via, undo=undo).run()  # fmt: skip
             finally:
                 t.close()
             assert emu.flash.cuts == 1, (run, after)
             assert emu.flash.data == original, (run, after)
+        if sd is not None:
+            kept_on_card(work / "undo", sd, hacked, (run, after))
         del emu
         gc.collect()  # each camera's 64 MiB of DRAM and its card go before the next
         if sd is not None:

@@ -17,7 +17,7 @@ from harness.camera.partitions import model_table
 from harness.link.transport import Transport
 from harness.restore.images import ERASE, chosen, from_backup
 from harness.restore.job import Restore
-from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
+from harness.sd.restorefile import RESTORE_NAME, RestoreHeader, undo_pattern
 from tests.support.camera import ROOTFS
 from tests.support.run_cli import one_error, uboot_dump
 
@@ -65,7 +65,10 @@ def test_the_staged_file_is_the_backup_as_extents(staged, backup_dir):
     )
     assert all(header.holds(i.partition.offset, i.data) for i in images)
     assert not header.holds(images[0].partition.offset, images[1].data)
-    assert data[512:] == b"".join(i.data for i in images)
+    end = 512 + header.data_bytes
+    assert data[512:end] == b"".join(i.data for i in images)
+    assert data[end:] == b"".join(undo_pattern(header))  # the undo area, each sector named
+    assert len(data) == header.file_bytes
 
 
 def test_a_damaged_block_on_the_card_stops_before_its_erase(
