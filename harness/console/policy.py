@@ -128,6 +128,9 @@ def _size(name: str) -> int:
     return _SIZES[suffix]
 
 
+LOADY_MAX = 0x10000  # the most the tool sends with loady at once: one erase block
+
+
 @dataclass(frozen=True)
 class ReadOnlyPolicy:
     """`ram_window` is the RAM the tool may fill and copy flash into: (start, end)."""
@@ -190,6 +193,9 @@ class ReadOnlyPolicy:
             size = _size(name)
             count = _hex(argv[3]) if len(argv) == 4 else 1
             self._in_window(_hex(argv[1]), size * count, "mw")
+            return
+        if name == "loady" and len(argv) == 2:  # a file received into RAM (YMODEM)
+            self._in_window(_hex(argv[1]), LOADY_MAX, "loady")
             return
         if base == "cp" and len(argv) == 4:
             self._in_window(_hex(argv[2]), _size(name) * _hex(argv[3]), "cp")

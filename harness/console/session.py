@@ -569,6 +569,26 @@ class Console:
                     raise CommandFailed(f"{command!r}: {line.strip().decode('latin-1')}")
         return out
 
+    def transfer(self, command: str, ready: bytes, send: Callable[[Any, bytes], bytes]) -> bytes:
+        """A command that receives a file over the line (`loady ADDR`): typed (the policy
+        checks it), then once the target has printed the line holding `ready`,
+        `send(transport, what_came_after_it)` runs the protocol and returns what the target
+        sent after it; the output from there to the prompt is returned."""
+        self.policy.check(command)
+        self._type(command.encode("ascii"))
+        deadline = time.monotonic() + self.timeout
+        while (at := self.buf.find(ready)) < 0 or self.buf.find(b"\n", at) < 0:
+            if time.monotonic() > deadline:
+                partial = bytes(self.buf)
+                self.buf.clear()
+                raise Garbled(f"`{command}` did not get ready", partial=partial)
+            self.buf += self.transport.read(0.1)
+        end = self.buf.find(b"\n", at) + 1
+        after = bytes(self.buf[end:])
+        self.buf.clear()
+        self.buf += send(self.transport, after)
+        return self.read_to_prompt(None, None, None, 512)
+
 
 def raise_for(seen: Optional[Sighting]) -> None:
     if seen is None:

@@ -54,7 +54,7 @@ def load_table(path: Path) -> dict[str, dict]:
 
 def command_table(profile: Profile) -> dict[str, Command]:
     """The profile's commands, in the order of its table."""
-    from emulator.uboot.commands import env, fat, md, mem, misc, mmc, sf  # noqa: F401  (they register their handlers)
+    from emulator.uboot.commands import env, fat, load, md, mem, misc, mmc, sf  # noqa: F401  (they register their handlers)
 
     table = load_table(profile.command_table)
     names = profile.commands if profile.commands else tuple(table)
