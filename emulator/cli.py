@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "changes the file. SIGUSR2 takes the card out and puts it back",
     )
     p.add_argument(
+        "--control",
+        metavar="SOCKET",
+        help="a Unix socket that switches the power: `python -m emulator.control SOCKET "
+        "on|off|cycle` (what a farm's --power-cmd runs)",
+    )
+    p.add_argument(
         "--sd-write-protected",
         action="store_true",
         help="the card's write-protect switch is on (only hosts that read it refuse writes)",
@@ -154,11 +160,24 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"cannot open the port: {exc}")
     signal.signal(signal.SIGUSR1, lambda *_: emu.power_cycle())
     signal.signal(signal.SIGUSR2, lambda *_: emu.slot.toggle())
-    emu.start()
-    if args.listen:
-        _announce(emu.port)
     timer = threading.Timer(args.power_on_after or 0, emu.power_on)
     timer.daemon = True  # SIGTERM ends the program before a pending power-on, at once
+    control = None
+    if args.control:
+        from emulator.control import ControlServer
+
+        def act(state: str) -> None:
+            timer.cancel()  # switched by hand: no pending power-on
+            {"on": emu.power_on, "off": emu.power_off, "cycle": emu.power_cycle}[state]()
+
+        try:
+            control = ControlServer(args.control, act)
+        except OSError as exc:
+            _bounded(emu.stop)
+            return _fail(f"--control {args.control}: {exc.strerror}")
+    emu.start()  # the port is announced: the switch is there already
+    if args.listen:
+        _announce(emu.port)
     if args.power_on_after is not None:
         timer.start()
     try:
@@ -166,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
     finally:
         timer.cancel()
+        if control is not None:
+            control.close()
         _bounded(emu.stop)
     return 0
 

@@ -18,6 +18,7 @@ from harness.backup.session import SessionKeeper
 from harness.base.errors import SdUnavailable
 from harness.camera.partitions import Partition
 from harness.console.policy import ReadOnlyPolicy, SdWriteGuard
+from harness.link.power import PowerSwitch
 from harness.link.transport import Transport
 from harness.sd.copier import Region
 
@@ -37,6 +38,7 @@ class Backup:
         timeout: float = 10.0,
         power_timeout: float = 300.0,
         baud: int = 115200,
+        power: Optional[PowerSwitch] = None,
         say: Callable[[str], None] = print,
         progress: Callable[[Partition | Region], Optional[Callable[[int], None]]] = lambda p: None,
     ):
@@ -56,6 +58,7 @@ class Backup:
             timeout=timeout,
             power_timeout=power_timeout,
             baud=baud,
+            power=power,
             say=say,
         )
 

@@ -23,6 +23,7 @@ from harness.console.bringup import BringUp
 from harness.console.policy import ReadOnlyPolicy
 from harness.console.replies import ReplyError, sf_read_reply
 from harness.console.session import KNOWN_PROMPTS, Console, Garbled, Knowledge
+from harness.link.power import PowerSwitch
 from harness.link.transport import Transport
 from harness.read.reader import MemoryReader
 
@@ -79,11 +80,13 @@ class SessionKeeper:
         timeout: float = 10.0,
         power_timeout: float = 300.0,
         baud: int = 115200,
+        power: Optional[PowerSwitch] = None,
         say: Callable[[str], None] = print,
     ):
         """`check_memory`: the job's check of the RAM it will write against the camera's
         DRAM map (what bdinfo says, else the model's); `bootlog`: the file everything
-        printed during bring-up is appended to."""
+        printed during bring-up is appended to; `power`: the camera's power switch
+        (--power-cmd), else a person switches it."""
         self.transport = transport
         self.policy = policy
         self.bootlog = bootlog
@@ -93,6 +96,7 @@ class SessionKeeper:
         self.timeout = timeout
         self.power_timeout = power_timeout
         self.baud = baud
+        self.power = power
         self.say = say
         self.knowledge = Knowledge()
         self.identity: Optional[Identity] = None
@@ -105,8 +109,13 @@ class SessionKeeper:
         return self._console
 
     def start(self) -> Identity:
-        """From power-on (or a camera already at its prompt) to an identified session."""
-        self.say("Power the camera on now (if it is on, it is found at its prompt).")
+        """From power-on (or a camera already at its prompt) to an identified session; with
+        a power switch, the camera is switched off and on first, and caught as it boots."""
+        if self.power is not None:
+            self.say("Switching the camera off and on (--power-cmd).")
+            self.power.cycle()
+        else:
+            self.say("Power the camera on now (if it is on, it is found at its prompt).")
         self._console = self._bring_up(booting=False)
         self.identity = self._identify(self._console)
         return self.identity

@@ -9,15 +9,16 @@ from pathlib import Path
 
 from harness.base.errors import UsageError
 from harness.cli.common import (
+    add_power,
     address,
     check_directory,
     chunk,
     model,
     models_help,
     open_transport,
+    power_switch,
     read_text,
     say,
-    seconds,
     size,
 )
 from harness.cli.progress import Progress
@@ -47,12 +48,7 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
         help="do not resume: read again what -o already holds (finished files and journals) "
         "and replace it once the new read is verified",
     )
-    b.add_argument(
-        "--power-timeout",
-        type=seconds,
-        default=300.0,
-        help="seconds to wait for U-Boot after power-on",
-    )
+    add_power(b)
 
     b.add_argument(
         "--via",
@@ -134,6 +130,7 @@ def run_backup(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             power_timeout=args.power_timeout,
             baud=args.baud,
+            power=power_switch(args),
             say=say,
             progress=progress,
         )

@@ -208,3 +208,25 @@ def write_atomic(path: Path, data: bytes) -> None:
         safeio.write_atomic(path, data)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def add_power(p: argparse.ArgumentParser) -> None:
+    """--power-timeout and --power-cmd, for the commands that bring the camera up."""
+    p.add_argument(
+        "--power-timeout",
+        type=seconds,
+        default=300.0,
+        help="seconds to wait for U-Boot after power-on",
+    )
+    p.add_argument(
+        "--power-cmd",
+        metavar="CMD",
+        help="switch the camera off and on with this command instead of asking a person: "
+        "{} stands for on/off (else the word is added), e.g. 'relay.sh 3 {}'",
+    )
+
+
+def power_switch(args: argparse.Namespace):
+    from harness.link.power import PowerSwitch
+
+    return PowerSwitch(args.power_cmd) if args.power_cmd else None

@@ -10,13 +10,14 @@ from typing import Optional
 
 from harness.base.errors import FlashDiffers, UsageError
 from harness.cli.common import (
+    add_power,
     address,
     check_directory,
     model,
     models_help,
     open_transport,
+    power_switch,
     say,
-    seconds,
 )
 from harness.cli.progress import Progress
 
@@ -54,12 +55,7 @@ def add_to(sub: argparse._SubParsersAction, console: argparse.ArgumentParser) ->
             default=0x21000000,
             help="start of the RAM window (the largest partition + 128 KiB)",
         )
-        c.add_argument(
-            "--power-timeout",
-            type=seconds,
-            default=300.0,
-            help="seconds to wait for U-Boot after power-on",
-        )
+        add_power(c)
         c.add_argument(
             "--record",
             type=Path,
@@ -159,6 +155,7 @@ def _job(cls, args: argparse.Namespace, stack: ExitStack, **extra):
         timeout=args.timeout,
         power_timeout=args.power_timeout,
         baud=args.baud,
+        power=power_switch(args),
         say=say,
         **extra,
     )

@@ -27,6 +27,7 @@ from harness.camera.memory import MemoryMap, memory_map
 from harness.camera.partitions import model_table
 from harness.console.policy import FlashWriteGuard, ReadOnlyPolicy, SdWriteGuard
 from harness.console.session import Console, Garbled
+from harness.link.power import PowerSwitch
 from harness.link.transport import Transport
 from harness.read.reader import MemoryReader
 from harness.restore.images import ERASE, PartitionImage
@@ -85,6 +86,7 @@ class FlashJob:
         timeout: float = 10.0,
         power_timeout: float = 300.0,
         baud: int = 115200,
+        power: Optional[PowerSwitch] = None,
         say: Callable[[str], None] = print,
     ):
         self.images = images
@@ -127,6 +129,7 @@ class FlashJob:
             timeout=timeout,
             power_timeout=power_timeout,
             baud=baud,
+            power=power,
             say=say,
         )
 

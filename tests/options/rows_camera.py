@@ -197,6 +197,22 @@ def backup_ram(cam, image, tmp):
     assert b"sf read 22000000 1d0000" in log.read_bytes()
 
 
+def backup_power_cmd(cam, image, tmp):
+    """The camera is off until its switch is used: --power-cmd switches it on (the full
+    test, with a failing switch, is tests/test_power_cmd.py)."""
+    import shlex
+    import sys
+
+    (tmp / "off.img").write_bytes(cam[1])
+    sock = tmp / "power.sock"
+    with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0",
+                   "--control", str(sock)):  # fmt: skip
+        ok("backup", "--port", str(tmp / "off"), "--model", "y203c", "-o", str(tmp / "o"),
+           "--via", "md", "--partitions", "ROOTFS", "--power-timeout", "30", "--power-cmd",
+           f"{shlex.quote(sys.executable)} -m emulator.control {sock} {{}}")  # fmt: skip
+    assert (tmp / "o" / "sys_y203c").exists()
+
+
 def backup_power_timeout(cam, image, tmp):
     (tmp / "off.img").write_bytes(cam[1])
     with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0"):
@@ -236,5 +252,6 @@ ROWS: dict[str, Callable] = {
     "backup --table-from": backup_table_from,
     "backup --ram": backup_ram,
     "backup --power-timeout": backup_power_timeout,
+    "backup --power-cmd": backup_power_cmd,
     "backup --via": backup_via,
 }

@@ -122,6 +122,27 @@ def power_timeout_row(cmd: str):
     return check
 
 
+def power_cmd_row(cmd: str):
+    """A camera that is off until its switch is used (the emulator's --control): with
+    --power-cmd the run switches it on itself; without, it waits for a person (exit 4)."""
+
+    def check(cam, image, tmp, backup):
+        import shlex
+        import sys
+
+        (tmp / "off.img").write_bytes(cam[1])
+        sock = tmp / "power.sock"
+        cmd_line = f"{shlex.quote(sys.executable)} -m emulator.control {sock} {{}}"
+        with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0",
+                       "--control", str(sock)):  # fmt: skip
+            port = (str(tmp / "off"), cam[1])
+            assert code(RUNS[cmd](port, tmp, backup, "--power-timeout", "1")) == 4
+            r = RUNS[cmd](port, tmp, backup, "--power-cmd", cmd_line, "--power-timeout", "30")
+        assert r.returncode == 0 and b"(--power-cmd)" in r.stderr, r.stderr.decode()
+
+    return check
+
+
 def record_row(cmd: str):
     def check(cam, image, tmp, backup):
         assert code(RUNS[cmd](cam, tmp / "no" / "rec", backup)) == 2  # its parent must exist
@@ -259,4 +280,5 @@ ROWS: dict[str, Callable] = {
     **{f"{c} --ram": ram_row(c) for c in RUNS},
     **{f"{c} --power-timeout": power_timeout_row(c) for c in RUNS},
     **{f"{c} --record": record_row(c) for c in RUNS},
+    **{f"{c} --power-cmd": power_cmd_row(c) for c in RUNS},
 }

@@ -1,0 +1,54 @@
+"""`--power-cmd`: the camera switched off and on by a command instead of a person (a farm's
+relay or PoE switch; here the emulator's own switch, `uboot-emu --control SOCKET` and
+`python -m emulator.control SOCKET on|off`): a backup of a camera that is off finishes with
+nobody at it; a switch that fails is a one-line error (exit 3) before anything is read."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+from harness.link.power import PowerSwitch
+from tests.support.camera import FIXTURE_TREES, HOME, flash_from_trees
+from tests.support.run_cli import one_error, uboot_dump, uboot_emu
+
+
+def switch(sock) -> str:
+    return f"{shlex.quote(sys.executable)} -m emulator.control {shlex.quote(str(sock))} {{}}"
+
+
+def test_the_word_goes_where_the_braces_are_or_at_the_end():
+    assert PowerSwitch("relay.sh 3 {} now").argv("on") == ["relay.sh", "3", "on", "now"]
+    assert PowerSwitch("'poe ctl' port=2").argv("off") == ["poe ctl", "port=2", "off"]
+
+
+def test_a_camera_that_is_off_is_backed_up_with_nobody_at_it(tmp_path):
+    flash = flash_from_trees(tmp_path, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")
+    (tmp_path / "flash.img").write_bytes(flash)
+    sock = tmp_path / "power.sock"
+    with uboot_emu(tmp_path / "flash.img", tmp_path / "tty", "--baud", "0",
+                   "--power-on-after", "600", "--control", str(sock)):  # fmt: skip
+        r = uboot_dump("backup", "--port", str(tmp_path / "tty"), "--model", "y203c",
+                       "-o", str(tmp_path / "out"), "--via", "md", "--partitions", "HOME",
+                       "--power-cmd", switch(sock), "--power-timeout", "30")  # fmt: skip
+    assert r.returncode == 0, r.stderr.decode()
+    assert b"Switching the camera off and on (--power-cmd)" in r.stderr
+    assert b"Power the camera on now" not in r.stderr
+    assert (tmp_path / "out" / "home_y203c").read_bytes() == flash[HOME[0] : HOME[0] + HOME[1]]
+
+
+def test_a_switch_that_fails_is_one_error_line(tmp_path):
+    r = uboot_dump("backup", "--port", str(tmp_path / "none"), "--model", "y203c", "-o",
+                   str(tmp_path / "out"), "--power-cmd", "false {}")  # fmt: skip
+    assert "Traceback" not in r.stderr.decode()
+    # the port is opened first (exit 3 for it too); a real port and a failing switch:
+    flash = flash_from_trees(tmp_path, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")
+    (tmp_path / "flash.img").write_bytes(flash)
+    with uboot_emu(tmp_path / "flash.img", tmp_path / "tty", "--baud", "0", "--at-prompt"):
+        r = uboot_dump("backup", "--port", str(tmp_path / "tty"), "--model", "y203c", "-o",
+                       str(tmp_path / "out"), "--power-cmd", "false {}")  # fmt: skip
+        one_error(r, 3, "`false off` failed (exit 1)", after_notes=True)
+        r = uboot_dump("backup", "--port", str(tmp_path / "tty"), "--model", "y203c", "-o",
+                       str(tmp_path / "out"), "--power-cmd", "no-such-relay-tool")  # fmt: skip
+        one_error(r, 3, "no-such-relay-tool: no such program", after_notes=True)
+    assert not (tmp_path / "out" / "home_y203c").exists()
