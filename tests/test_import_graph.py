@@ -29,7 +29,7 @@ EMULATOR_LAYERS = [
     ("emulator.hw",),
     ("emulator.uboot",),
     ("emulator.board",),
-    ("emulator.server",),
+    ("emulator.server", "emulator.control"),
     ("emulator.cli", "emulator.flashimage", "emulator"),
 ]
 # Between the two: the emulator stands on the harness's knowledge of cameras and on its FAT32
