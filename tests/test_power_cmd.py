@@ -52,3 +52,30 @@ def test_a_switch_that_fails_is_one_error_line(tmp_path):
                        str(tmp_path / "out"), "--power-cmd", "no-such-relay-tool")  # fmt: skip
         one_error(r, 3, "no-such-relay-tool: no such program", after_notes=True)
     assert not (tmp_path / "out" / "home_y203c").exists()
+
+
+def test_a_camera_found_in_linux_is_switched_off_and_on_by_the_bring_up(tmp_path):
+    """The bring-up finds Linux running (no person to tell): it uses the switch itself,
+    then catches U-Boot as the camera boots again."""
+    import time
+
+    from emulator import Emulator
+    from emulator.control import ControlServer
+    from harness.console.bringup import BringUp
+    from harness.link.transport import Transport
+
+    with Emulator(bytes(16 << 20), "mstar", boot_window=0.05) as emu:
+        while emu.state != "linux":
+            time.sleep(0.02)  # the camera was switched on long before the tool ran
+        sock = str(tmp_path / "power.sock")
+        server = ControlServer(sock, lambda state: getattr(emu, f"power_{state}")())
+        said: list[str] = []
+        t = Transport(emu.port)
+        try:
+            found = BringUp(t, (b"MStar # ",), timeout=30, say=said.append,
+                            power_cycle=PowerSwitch(switch(sock)).cycle).run()  # fmt: skip
+        finally:
+            t.close()
+            server.close()
+    assert found == b"MStar # "
+    assert said == ["The camera is booting Linux: switching it off and on (--power-cmd)."]

@@ -179,6 +179,7 @@ class SessionKeeper:
                 say=self.say,
                 log=log,
                 booting=booting,
+                power_cycle=self.power.cycle if self.power is not None else None,
             ).run()
         if self.prompt is not None and found != self.prompt:
             raise NoPrompt(

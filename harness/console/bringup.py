@@ -117,8 +117,12 @@ class BringUp:
         say: Callable[[str], None] = lambda s: None,
         log: Optional[BinaryIO] = None,
         booting: bool = False,
+        power_cycle: Optional[Callable[[], None]] = None,
     ):
+        """`power_cycle`: switches the camera off and on (--power-cmd); without it a person
+        is asked to, when the camera is found running Linux."""
         self.transport = transport
+        self.power_cycle = power_cycle
         self.detector = Detector(prompts)
         self.timeout = timeout
         self.say = say
@@ -133,7 +137,11 @@ class BringUp:
             self.tally.linux_said = False
         if state is State.LINUX and not self.tally.linux_said:
             self.tally.linux_said = True
-            self.say("The camera is booting Linux: switch it off and on again.")
+            if self.power_cycle is not None:
+                self.say("The camera is booting Linux: switching it off and on (--power-cmd).")
+                self.power_cycle()
+            else:
+                self.say("The camera is booting Linux: switch it off and on again.")
         self.state = state
 
     def run(self) -> bytes:
