@@ -79,3 +79,27 @@ def test_a_camera_found_in_linux_is_switched_off_and_on_by_the_bring_up(tmp_path
             server.close()
     assert found == b"MStar # "
     assert said == ["The camera is booting Linux: switching it off and on (--power-cmd)."]
+
+
+def test_the_vendor_build_switched_by_the_tool_is_backed_up(tmp_path):
+    """The vendor's own U-Boot with a power switch (tests/support/targets.Served.power
+    behind the emulator's control socket), switched off: --power-cmd switches it on, the
+    tool catches its keyed autoboot, and the backup is exact."""
+    from emulator.control import ControlServer
+    from tests.support.targets import vendor_build
+
+    flash = flash_from_trees(tmp_path, FIXTURE_TREES / "rootfs", FIXTURE_TREES / "home")
+    (tmp_path / "flash.img").write_bytes(flash)
+    sock = str(tmp_path / "power.sock")
+    # off until switched: by itself it would come on in 600 s, and the tool waits 30
+    with vendor_build(tmp_path / "flash.img", power_on_after=600) as target:
+        server = ControlServer(sock, target.power)
+        try:
+            r = uboot_dump("backup", "--port", target.port, "--model", "y203c", "-o",
+                           str(tmp_path / "out"), "--via", "md", "--partitions", "HOME",
+                           "--power-cmd", switch(sock), "--power-timeout", "30")  # fmt: skip
+        finally:
+            server.close()
+    assert r.returncode == 0, r.stderr.decode()
+    assert (tmp_path / "out" / "home_y203c").read_bytes() == flash[HOME[0] : HOME[0] + HOME[1]]
+    assert b"U-Boot 2015.01" in (tmp_path / "out" / "bootlog.txt").read_bytes()

@@ -64,6 +64,17 @@ class Served:
     def power_cycle(self) -> None:
         self.proc.send_signal(signal.SIGUSR1)
 
+    def power(self, state: str) -> None:
+        """The vendor build's power switch (what emulator.control asks of it): off stops the
+        program where it is (it prints nothing more, as a camera without power), on lets it
+        go on and power-cycles it (serve.py's SIGUSR1: the boot text and keyed autoboot run
+        again); cycle is both."""
+        if state in ("off", "cycle"):
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+        if state in ("on", "cycle"):
+            os.killpg(self.proc.pid, signal.SIGCONT)
+            self.proc.send_signal(signal.SIGUSR1)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
