@@ -31,8 +31,10 @@ class Transport:
     def __init__(self, port: str, baud: int = 115200, log: Optional[BinaryIO] = None):
         self.port = port
         self.log = log  # everything received is appended here (the CLI's --log)
-        # a write timeout only on local ports: pyserial's rfc2217 client does not support one
-        extra = {} if "://" in port else {"write_timeout": 10}
+        # a write timeout only on local ports: pyserial's rfc2217 client does not support one;
+        # and a local port is this run's alone (flock): a second run on the same camera would
+        # take half of each answer and corrupt both, so it is refused at the door instead
+        extra = {} if "://" in port else {"write_timeout": 10, "exclusive": True}
         try:
             self.s = serial.serial_for_url(
                 port_url(port),
@@ -75,4 +77,6 @@ class Transport:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
+    if "Could not exclusively lock port" in text:
+        return "another program has it open (one run per camera: wait for it, or stop it)"
     return text.splitlines()[0]

@@ -108,8 +108,15 @@ def test_the_same_command_after_an_interrupted_restore_finishes(
             raise KeyboardInterrupt  # killed right after an erase
 
     monkeypatch.setattr(Restore, "_sf", sf)
+    ports = []
+
+    def killed(e):
+        ports.append(open_port(e))
+        return ports[-1]
+
     with pytest.raises(KeyboardInterrupt):
-        restore(emu, open_port, backup_dir, tmp_path)
+        restore(emu, killed, backup_dir, tmp_path)
+    ports[0].close()  # the killed run's port closes with it (and with it its lock)
     assert emu.flash.data != original
     monkeypatch.setattr(Restore, "_sf", real)
     _, summary, _ = restore(emu, open_port, backup_dir, tmp_path)  # the same command
