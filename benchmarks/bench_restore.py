@@ -106,7 +106,8 @@ def loady_block(block: bytes) -> tuple[float, float]:
     """(measured, bound) seconds for one block sent with loady to the paced emulator."""
     from harness.console.policy import ReadOnlyPolicy
     from harness.console.session import Console
-    from harness.restore.loader import load, ymodem_bytes
+    from harness.link.ymodem import wire_bytes
+    from harness.restore.loader import load
 
     ram = 0x41000000
     with Emulator(bytes(0x20000), "mainline", at_prompt=True, baud=BAUD) as emu:
@@ -120,7 +121,7 @@ def loady_block(block: bytes) -> tuple[float, float]:
             took = time.perf_counter() - t0
         finally:
             t.close()
-    return took, ymodem_bytes(block) / CHARS_PER_S
+    return took, wire_bytes(len(block)) / CHARS_PER_S
 
 
 def main() -> int:

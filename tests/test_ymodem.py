@@ -40,6 +40,7 @@ def test_frames_carry_the_data_in_numbered_padded_blocks(data):
     assert all(int.from_bytes(f[-2:], "big") == ymodem.crc16(f[3:-2]) for f in frames)
     head = ymodem.header("b.bin", len(data))
     assert head[:3] == b"\x01\x00\xff" and head[3:].startswith(b"b.bin\0%d\0" % len(data))
+    assert ymodem.wire_bytes(len(data)) == len(head) + sum(map(len, frames))
 
 
 def transfer(port: str, data: bytes, faults: bool = False) -> tuple[bytes, int, int]:

@@ -46,6 +46,11 @@ def header(name: str, size: int) -> bytes:
     return frame(0, info.ljust(128, b"\0"))
 
 
+def wire_bytes(size: int) -> int:
+    """What block 0 and the data blocks of a `size`-byte file put on the line."""
+    return 3 + 128 + 2 + -(-size // BLOCK) * (3 + BLOCK + 2)
+
+
 def frames(data: bytes) -> list[bytes]:
     """The data blocks, numbered from 1."""
     out = []
@@ -63,20 +68,13 @@ class Sent:
 def send(port: Port, name: str, data: bytes, timeout: float = 10.0, already: bytes = b"") -> Sent:
     """Send `data` as file `name` to a receiver that is waiting (it sends 'C'; `already`:
     what it sent before this was called)."""
-    again = 0
     waiting = _Waiter(port, timeout)
     waiting.pending += already
     waiting.until({CRC_MODE})
-    for block in [header(name, len(data)), *frames(data)]:
-        for _ in range(TRIES):
-            port.write(block)
-            if waiting.until({ACK, NAK, CRC_MODE}, quiet_ok=True) == ACK:
-                break
-            again += 1
-        else:
-            raise YmodemError(f"the receiver refused block {block[1]} {TRIES} times")
-        if block[1] == 0 and block[0] == SOH:
-            waiting.until({CRC_MODE})  # after block 0's ACK, 'C' again for the data
+    again = _deliver(port, waiting, header(name, len(data)))
+    waiting.until({CRC_MODE})  # after block 0's ACK, 'C' again for the data
+    for block in frames(data):
+        again += _deliver(port, waiting, block)
     for _ in range(TRIES):
         port.write(bytes((EOT,)))
         if waiting.until({ACK, NAK}, quiet_ok=True) == ACK:
@@ -87,6 +85,15 @@ def send(port: Port, name: str, data: bytes, timeout: float = 10.0, already: byt
     port.write(frame(0, bytes(128)))  # no more files
     waiting.until({ACK}, quiet_ok=True)
     return Sent(again, bytes(waiting.pending))
+
+
+def _deliver(port: Port, waiting: _Waiter, block: bytes) -> int:
+    """One block, sent until acknowledged; how many times it was sent again."""
+    for again in range(TRIES):
+        port.write(block)
+        if waiting.until({ACK, NAK, CRC_MODE}, quiet_ok=True) == ACK:
+            return again
+    raise YmodemError(f"the receiver refused block {block[1]} {TRIES} times")
 
 
 class _Waiter:

@@ -47,17 +47,13 @@ def mw_chars(sent: list[str], prompt: int = 8) -> int:
     return sum(len(c) + 2 + prompt for c in sent)
 
 
-def ymodem_bytes(data: bytes) -> int:
-    return len(ymodem.header("block.bin", len(data))) + sum(map(len, ymodem.frames(data)))
-
-
 def load(console: Console, ram: int, data: bytes) -> int:
     """`data` at `ram` by the way that moves fewer characters: loady where the target has it
     and the data is dense (a block of runs of equal words is fewer mw.l lines than YMODEM's
     1,029 bytes a KiB); the number of commands sent."""
     caps = console.knowledge.capabilities
     sent = commands(ram, data)
-    if caps is not None and caps.has("loady") and ymodem_bytes(data) < mw_chars(sent):
+    if caps is not None and caps.has("loady") and ymodem.wire_bytes(len(data)) < mw_chars(sent):
         console.transfer(
             f"loady {ram:x}",
             READY,

@@ -12,9 +12,10 @@ import random
 from emulator.profile import load as load_profile
 from harness.camera.partitions import model_table
 from harness.link.transport import Transport
+from harness.link.ymodem import wire_bytes
 from harness.restore.images import PartitionImage
 from harness.restore.job import Restore
-from harness.restore.loader import commands, mw_chars, ymodem_bytes
+from harness.restore.loader import commands, mw_chars
 from tests.support.camera import mkfs
 
 TABLE = model_table("y203c")
@@ -59,7 +60,7 @@ def test_restore_sends_each_changed_block_with_loady(emulator, original, hacked,
     said = log.read_bytes()
     blocks = {o: d for i in images for o, d in i.blocks()}
     dense = [o for o in summary.written
-             if ymodem_bytes(blocks[o]) < mw_chars(commands(0, blocks[o]))]  # fmt: skip
+             if wire_bytes(len(blocks[o])) < mw_chars(commands(0, blocks[o]))]  # fmt: skip
     assert dense, "the hacked camera has a dense block"
     assert said.count(b"## Total Size      = 0x00010000") == len(dense)
     assert (b"mw.l" in said) == (len(dense) < len(summary.written))
