@@ -5,16 +5,9 @@ nobody at it; a switch that fails is a one-line error (exit 3) before anything i
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 from harness.link.power import PowerSwitch
 from tests.support.camera import FIXTURE_TREES, HOME, flash_from_trees
-from tests.support.run_cli import one_error, uboot_dump, uboot_emu
-
-
-def switch(sock) -> str:
-    return f"{shlex.quote(sys.executable)} -m emulator.control {shlex.quote(str(sock))} {{}}"
+from tests.support.run_cli import one_error, power_switch_cmd, uboot_dump, uboot_emu
 
 
 def test_the_word_goes_where_the_braces_are_or_at_the_end():
@@ -30,7 +23,7 @@ def test_a_camera_that_is_off_is_backed_up_with_nobody_at_it(tmp_path):
                    "--power-on-after", "600", "--control", str(sock)):  # fmt: skip
         r = uboot_dump("backup", "--port", str(tmp_path / "tty"), "--model", "y203c",
                        "-o", str(tmp_path / "out"), "--via", "md", "--partitions", "HOME",
-                       "--power-cmd", switch(sock), "--power-timeout", "30")  # fmt: skip
+                       "--power-cmd", power_switch_cmd(sock), "--power-timeout", "30")  # fmt: skip
     assert r.returncode == 0, r.stderr.decode()
     assert b"Switching the camera off and on (--power-cmd)" in r.stderr
     assert b"Power the camera on now" not in r.stderr
@@ -72,8 +65,9 @@ def test_a_camera_found_in_linux_is_switched_off_and_on_by_the_bring_up(tmp_path
         said: list[str] = []
         t = Transport(emu.port)
         try:
+            cycle = PowerSwitch(power_switch_cmd(sock)).cycle
             found = BringUp(t, (b"MStar # ",), timeout=30, say=said.append,
-                            power_cycle=PowerSwitch(switch(sock)).cycle).run()  # fmt: skip
+                            power_cycle=cycle).run()  # fmt: skip
         finally:
             t.close()
             server.close()
@@ -97,7 +91,8 @@ def test_the_vendor_build_switched_by_the_tool_is_backed_up(tmp_path):
         try:
             r = uboot_dump("backup", "--port", target.port, "--model", "y203c", "-o",
                            str(tmp_path / "out"), "--via", "md", "--partitions", "HOME",
-                           "--power-cmd", switch(sock), "--power-timeout", "30")  # fmt: skip
+                           "--power-cmd", power_switch_cmd(sock),
+                           "--power-timeout", "30")  # fmt: skip
         finally:
             server.close()
     assert r.returncode == 0, r.stderr.decode()

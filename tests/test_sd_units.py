@@ -96,22 +96,13 @@ def test_a_card_made_by_mkfs_and_mtools(tmp_path):
         f.write_bytes(bytes([len(name)]) * size)
         sdcards.mcopy(card, f, name)
     img = memoryview(card.read_bytes())  # slices of a view copy nothing (the card is 128 MiB)
-    start = fat32.partition_start(bytes(img[:512]))
-    assert start == sdcards.PART_START
-    vol = fat32.boot_sector(bytes(img[start * 512 : start * 512 + 512]), start)
-    root = bytes(img[vol.cluster_sector(vol.root_cluster) * 512 :][: vol.cluster_bytes])
-    named = dict(fat32.named_entries(root)[0])
+    found = sdcards.file_on_card(lambda o, n: bytes(img[o : o + n]), "UBDUMP.BIN")
+    assert found.volume.start == sdcards.PART_START
+    named = dict(fat32.named_entries(found.root)[0])
     assert set(named) == {"a.txt", "Long file name.dat", "UBDUMP.BIN"}
-    entry = fat32.lookup(fat32.directory_entries(root)[0], "UBDUMP.BIN")
-    assert entry is not None and entry.size == 70000
-    chain, c = [], entry.first_cluster
-    while c is not None:
-        chain.append(c)
-        sector, off = vol.fat_entry_sector(c)
-        c = fat32.check_next(c, fat32.entry_value(bytes(img[sector * 512 + off :][:4])), vol)
+    assert found.entry.size == 70000
     data = b"".join(
-        bytes(img[r.card_sector * 512 : (r.card_sector + r.count) * 512])
-        for r in fat32.runs(chain, vol)
+        bytes(img[r.card_sector * 512 : (r.card_sector + r.count) * 512]) for r in found.runs
     )
     assert data[:70000] == sdcards.mread(card, "UBDUMP.BIN")
 

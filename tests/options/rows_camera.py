@@ -9,7 +9,7 @@ from typing import Callable
 
 from tests.options.common import code, ok
 from tests.support.camera import ROOTFS
-from tests.support.run_cli import uboot_dump, uboot_emu
+from tests.support.run_cli import power_switch_cmd, uboot_dump, uboot_emu
 
 
 # -- the console options, shared by read-mem and backup ----------------------------------------
@@ -200,16 +200,13 @@ def backup_ram(cam, image, tmp):
 def backup_power_cmd(cam, image, tmp):
     """The camera is off until its switch is used: --power-cmd switches it on (the full
     test, with a failing switch, is tests/test_power_cmd.py)."""
-    import shlex
-    import sys
-
     (tmp / "off.img").write_bytes(cam[1])
     sock = tmp / "power.sock"
     with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0",
                    "--control", str(sock)):  # fmt: skip
         ok("backup", "--port", str(tmp / "off"), "--model", "y203c", "-o", str(tmp / "o"),
            "--via", "md", "--partitions", "ROOTFS", "--power-timeout", "30", "--power-cmd",
-           f"{shlex.quote(sys.executable)} -m emulator.control {sock} {{}}")  # fmt: skip
+           power_switch_cmd(sock))  # fmt: skip
     assert (tmp / "o" / "sys_y203c").exists()
 
 

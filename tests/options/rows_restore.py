@@ -9,7 +9,7 @@ from typing import Callable
 
 from tests.options.common import code, ok
 from tests.support.camera import ROOTFS, mkfs
-from tests.support.run_cli import uboot_dump, uboot_emu
+from tests.support.run_cli import power_switch_cmd, uboot_dump, uboot_emu
 
 
 def runner(cmd: str):
@@ -127,17 +127,15 @@ def power_cmd_row(cmd: str):
     --power-cmd the run switches it on itself; without, it waits for a person (exit 4)."""
 
     def check(cam, image, tmp, backup):
-        import shlex
-        import sys
-
         (tmp / "off.img").write_bytes(cam[1])
         sock = tmp / "power.sock"
-        cmd_line = f"{shlex.quote(sys.executable)} -m emulator.control {sock} {{}}"
         with uboot_emu(tmp / "off.img", tmp / "off", "--power-on-after", "600", "--baud", "0",
                        "--control", str(sock)):  # fmt: skip
             port = (str(tmp / "off"), cam[1])
             assert code(RUNS[cmd](port, tmp, backup, "--power-timeout", "1")) == 4
-            r = RUNS[cmd](port, tmp, backup, "--power-cmd", cmd_line, "--power-timeout", "30")
+            r = RUNS[cmd](
+                port, tmp, backup, "--power-cmd", power_switch_cmd(sock), "--power-timeout", "30"
+            )
         assert r.returncode == 0 and b"(--power-cmd)" in r.stderr, r.stderr.decode()
 
     return check

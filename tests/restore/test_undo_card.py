@@ -14,10 +14,10 @@ from harness.camera.partitions import model_table
 from harness.link.transport import Transport
 from harness.restore.images import ERASE, chosen, from_backup
 from harness.restore.job import Restore
-from harness.sd import fat32
 from harness.sd.restorefile import RESTORE_NAME, RestoreHeader
 from tests.support import sdcards
 from tests.support.run_cli import one_error, uboot_dump
+from tests.support.sdfixtures import PIECE, pieces, read_at
 
 TABLE = model_table("y203c")
 assert TABLE is not None
@@ -35,51 +35,23 @@ def restore(emu, images, workdir, undo, via="sd"):
 
 
 def changed_sectors(a, b) -> set[int]:
-    """The sectors where two card images differ, read a MiB at a time (a 128 MiB card
+    """The sectors where two card images differ, compared a piece at a time (a 128 MiB card
     read or mapped whole would count against the test's memory limit)."""
     out: set[int] = set()
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        base = 0
-        while chunk_a := fa.read(1 << 20):
-            chunk_b = fb.read(1 << 20)
-            if chunk_a != chunk_b:
-                for s in range(len(chunk_a) // 512):
-                    if chunk_a[s * 512 : s * 512 + 512] != chunk_b[s * 512 : s * 512 + 512]:
-                        out.add(base + s)
-            base += len(chunk_a) // 512
+    per = PIECE // 512
+    for k, (x, y) in enumerate(zip(pieces(a), pieces(b), strict=True)):
+        if x != y:
+            out |= {k * per + s for s in range(per) if x[s * 512 : s * 512 + 512]
+                    != y[s * 512 : s * 512 + 512]}  # fmt: skip
     return out
 
 
-class _Sectors:
-    """A card image's bytes by slice, read from its file."""
-
-    def __init__(self, f):
-        self.f = f
-
-    def __getitem__(self, s: slice) -> bytes:
-        start = s.start or 0
-        self.f.seek(start)
-        return self.f.read(s.stop - start)
-
-
-def undo_area_sectors(f, header: RestoreHeader) -> set[int]:
+def undo_area_sectors(card, header: RestoreHeader) -> set[int]:
     """The card sectors of UBRESTOR.BIN's undo area, found through the card's FAT."""
-    card_bytes = _Sectors(f)
-    start = fat32.partition_start(card_bytes[:512])
-    vol = fat32.boot_sector(card_bytes[start * 512 : start * 512 + 512], start)
-    at = vol.cluster_sector(vol.root_cluster) * 512
-    root = card_bytes[at : at + vol.cluster_bytes]
-    entry = fat32.lookup(fat32.directory_entries(root)[0], RESTORE_NAME)
-    assert entry is not None
-    chain, c = [], entry.first_cluster
-    while c is not None:
-        chain.append(c)
-        sector, off = vol.fat_entry_sector(c)
-        at = sector * 512 + off
-        c = fat32.check_next(c, fat32.entry_value(card_bytes[at : at + 4]), vol)
+    found = sdcards.file_on_card(lambda o, n: read_at(card, o, n), RESTORE_NAME)
     first = 1 + header.data_bytes // 512
     out = set()
-    for r in fat32.runs(chain, vol):
+    for r in found.runs:
         for k in range(r.count):
             if first <= r.file_sector + k < first + header.data_bytes // 512:
                 out.add(r.card_sector + k)
@@ -104,8 +76,7 @@ def test_the_old_blocks_go_to_the_card_and_come_back(
     assert not list(undo.glob("0x*.bin"))  # nothing read over the line
     # the card changed only in the undo area's sectors
     written = changed_sectors(staged[0], card)
-    with open(staged[0], "rb") as f:
-        assert written and written <= undo_area_sectors(f, header)
+    assert written and written <= undo_area_sectors(staged[0], header)
     # the card in the PC: sd-undo fetches them, checked; restore puts them back
     mnt = tmp_path / "mnt"
     mnt.mkdir()

@@ -1,6 +1,7 @@
 """Run `uboot-dump` as a user would, in a child process."""
 
 import contextlib
+import shlex
 import signal
 import subprocess
 import sys
@@ -43,3 +44,8 @@ def uboot_emu(image: Path, link: Path, *args: str) -> Iterator[subprocess.Popen]
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
+
+
+def power_switch_cmd(sock: Path | str) -> str:
+    """The --power-cmd that switches an emulator started with `--control SOCK`."""
+    return f"{shlex.quote(sys.executable)} -m emulator.control {shlex.quote(str(sock))} {{}}"

@@ -6,9 +6,13 @@ from __future__ import annotations
 import shutil
 import struct
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
+
+from harness.sd import fat32
 
 PART_START = 2048  # sectors: 1 MiB, where fdisk and the card makers put the partition
 
@@ -87,3 +91,28 @@ def free_bytes(card: Path, mbr: bool = True) -> int:
     ).stdout
     last = [line for line in out.splitlines() if "bytes free" in line][-1]
     return int(last.split("bytes free")[0].replace(" ", "").replace("\u202f", ""))
+
+
+@dataclass(frozen=True)
+class FileOnCard:
+    volume: fat32.Volume
+    root: bytes  # the root directory's first cluster
+    entry: fat32.DirEntry
+    runs: list[fat32.Run]  # where its sectors lie on the card
+
+
+def file_on_card(read: Callable[[int, int], bytes], name: str) -> FileOnCard:
+    """A file of a card's root directory, found through its MBR, boot sector and FAT by
+    harness.sd.fat32; `read(offset, n)` reads the card image (a 128 MiB image is never read
+    whole: only these sectors)."""
+    start = fat32.partition_start(read(0, 512))
+    vol = fat32.boot_sector(read(start * 512, 512), start)
+    root = read(vol.cluster_sector(vol.root_cluster) * 512, vol.cluster_bytes)
+    entry = fat32.lookup(fat32.directory_entries(root)[0], name)
+    assert entry is not None, f"{name} is not on the card"
+    chain, c = [], entry.first_cluster
+    while c is not None:
+        chain.append(c)
+        sector, off = vol.fat_entry_sector(c)
+        c = fat32.check_next(c, fat32.entry_value(read(sector * 512 + off, 4)), vol)
+    return FileOnCard(vol, root, entry, fat32.runs(chain, vol))
